@@ -1,0 +1,79 @@
+/**
+ * `effect-uk build`: type-check the generated entry point, bundle it with
+ * esbuild into one minified file, write the executable `DIR/<name>` and run
+ * the custom build steps.
+ */
+import * as esbuild from "esbuild"
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { BundleFailed } from "./CliError.ts"
+import type { LoadedConfig } from "./LoadConfig.ts"
+import { readManifest, type Manifest } from "./Manifest.ts"
+import { buildDir, bundleFile, entryFile, launcherFile } from "./Paths.ts"
+import { selfResolvePlugin } from "./SelfPackage.ts"
+import { runBuildSteps } from "./Steps.ts"
+import { typeCheck } from "./TypeCheck.ts"
+
+/** The list of files the bundle was made from, beside it, for staleness checks. */
+export const bundleInputsFile = (dir: string): string => path.join(buildDir(dir), "inputs.json")
+
+/**
+ * The launcher: a shell script that runs the bundle with the Node that built
+ * it, or with `node` on PATH if that one is gone (the bundle targets Node 20).
+ */
+export const launcherSource = (manifest: Manifest, node: string): string =>
+  [
+    "#!/bin/sh",
+    `# The unikernel "${manifest.name}" (target ${manifest.target}), made by \`effect-uk build\`.`,
+    `node=${shellQuote(node)}`,
+    "[ -x \"$node\" ] || node=node",
+    "here=$(dirname \"$0\")",
+    "# V8's code cache (Node >= 22.1) makes later starts skip compiling the bundle.",
+    "NODE_COMPILE_CACHE=\"${NODE_COMPILE_CACHE:-$here/_build/compile-cache}\" \\",
+    `  exec "$node" "$here/_build/${manifest.name}.mjs" "$@"`,
+    "",
+  ].join("\n")
+
+const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`
+
+/** Bundle the entry point into `_build/<name>.mjs`. */
+const bundle = (dir: string, manifest: Manifest) =>
+  Effect.tryPromise({
+    try: () =>
+      esbuild.build({
+        entryPoints: [entryFile(dir)],
+        bundle: true,
+        minify: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        outfile: bundleFile(dir, manifest.name),
+        metafile: true,
+        legalComments: "none",
+        logLevel: "silent",
+        plugins: [selfResolvePlugin],
+      }),
+    catch: (error) =>
+      new BundleFailed({
+        diagnostics: (error as esbuild.BuildFailure).errors?.map((m) =>
+          m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ${m.text}` : m.text
+        ).join("\n") ?? String(error),
+      }),
+  })
+
+/** Build a configured unikernel; returns the manifest it was built from. */
+export const build = (loaded: LoadedConfig, progress: (line: string) => void) =>
+  Effect.gen(function* () {
+    const { dir } = loaded
+    const manifest = yield* readManifest(dir)
+    progress(`type-checking ${path.relative(process.cwd(), entryFile(dir))}`)
+    yield* typeCheck([entryFile(dir), path.join(dir, "config.ts")])
+    progress(`bundling ${manifest.name}`)
+    const result = yield* bundle(dir, manifest)
+    const inputs = Object.keys(result.metafile.inputs).map((input) => path.resolve(input))
+    fs.writeFileSync(bundleInputsFile(dir), JSON.stringify(inputs, null, 2) + "\n")
+    fs.writeFileSync(launcherFile(dir, manifest.name), launcherSource(manifest, process.execPath), { mode: 0o755 })
+    yield* runBuildSteps(dir, loaded.config.steps, progress)
+    return manifest
+  })

@@ -1,0 +1,69 @@
+/**
+ * Devices in a unikernel's configuration: what the program needs (a service)
+ * and how a target provides it (a layer expression in the generated entry
+ * point). This is the TypeScript form of MirageOS's `time`, `default_time`,
+ * `block_of_file "disk.img"`: a `Device<Time>` declares that the `Time`
+ * service is provided, and its `implement` picks the layer for the target and
+ * the configure keys.
+ */
+import type { AnyKey } from "./Key.ts"
+import type { Target } from "./Target.ts"
+
+/** A module the generated entry point imports as a namespace: `import * as <as> from "<from>"`. */
+export interface Import {
+  readonly from: string
+  readonly as: string
+}
+
+/** How a device is provided on one target: the layer code that the entry point will contain. */
+export interface Implementation {
+  /** One line for the manifest and `describe` (`unix console on stdout`). */
+  readonly description: string
+  /** Modules the layer expression uses. */
+  readonly imports: ReadonlyArray<Import>
+  /** A TypeScript expression of type `Layer<Service, E, Deps>` using the imports. */
+  readonly layer: string
+  /** Devices whose services this layer needs (its dependencies in the device graph). */
+  readonly dependsOn?: ReadonlyArray<AnyDevice>
+  /** Runtime keys this layer reads (they join the unikernel's command line). */
+  readonly keys?: ReadonlyArray<AnyKey>
+  /** npm packages the layer needs at run time, installed by `effect-uk depend`. */
+  readonly packages?: ReadonlyArray<string>
+}
+
+/** What a device's implementation may depend on at configure time. */
+export interface ImplementContext {
+  readonly target: Target
+  /** The values of configure-time keys, by name. */
+  readonly keys: ReadonlyMap<string, unknown>
+  /** The unikernel's directory (absolute). */
+  readonly dir: string
+}
+
+/** A device providing the service `S`. */
+export interface Device<S> {
+  /** Phantom: the service this device provides. */
+  readonly "~service"?: S
+  /** The device's name in the manifest and the graph (`time`, `block`, `kv_ro`). */
+  readonly name: string
+  /** The service's name (`Time`, `Block`). */
+  readonly service: string
+  /** Configure-time keys that choose or parameterise the implementation (`--kv_ro`). */
+  readonly keys: ReadonlyArray<AnyKey>
+  /** Choose the implementation for a target; a string is an error message (not available…). */
+  readonly implement: (context: ImplementContext) => Implementation | string
+}
+
+/** A device of any service. */
+export type AnyDevice = Device<any>
+
+/** The service a device provides. */
+export type ServiceOf<D> = D extends Device<infer S> ? S : never
+
+/** Declare a device. */
+export const make = <S>(device: {
+  readonly name: string
+  readonly service: string
+  readonly keys?: ReadonlyArray<AnyKey>
+  readonly implement: (context: ImplementContext) => Implementation | string
+}): Device<S> => ({ ...device, keys: device.keys ?? [] })

@@ -1,0 +1,16 @@
+/**
+ * Targets: where a unikernel runs. A target is a module of device layers
+ * (`src/layers/<target>.ts`) that the generated entry point imports.
+ */
+
+/** Every target `configure -t` knows. */
+export const targets = ["unix", "hvt", "xen"] as const
+
+/** A target name. */
+export type Target = (typeof targets)[number]
+
+/** Targets whose device layers exist; the others are refused at configure time. */
+export const availableTargets: ReadonlyArray<Target> = ["unix"]
+
+/** The module a target's device layers are imported from in a generated entry point. */
+export const targetModule = (target: Target): string => `effect-uk/layers/${target}`

@@ -1,0 +1,12 @@
+/**
+ * effect-uk: the program side. Device services a unikernel requires, keys it
+ * reads, and logging helpers.
+ */
+export { Console, ConsoleError } from "./core/Console.ts"
+export * as Key from "./core/Key.ts"
+export * as KeyType from "./core/KeyType.ts"
+export * as Log from "./core/Log.ts"
+export { MClock } from "./core/MClock.ts"
+export { PClock } from "./core/PClock.ts"
+export { Random } from "./core/Random.ts"
+export { Time } from "./core/Time.ts"
