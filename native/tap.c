@@ -1,0 +1,540 @@
+/*
+ * tap.node: a small Node-API addon giving JavaScript raw Ethernet frame I/O
+ * on a Linux TAP device (/dev/net/tun, IFF_TAP | IFF_NO_PI) or an AF_PACKET
+ * raw socket bound to an existing interface.
+ *
+ * Receive: a uv_poll_t watches the non-blocking fd; each wake-up drains up to
+ * MAX_BATCH frames into one ArrayBuffer and calls JavaScript once through
+ * napi_make_callback with (data: ArrayBuffer, lengths: Uint32Array, errno).
+ * Send: write(handle, frames, start) writes an array of Uint8Array frames in
+ * one call and stops at the first error (EAGAIN: waitWritable(handle, cb)
+ * calls back once when the fd can take more). pause/resume stop and restart
+ * reading (backpressure). `errno` exports the Linux errno values it reports.
+ *
+ * Lifetime: the native state is freed only when both the JS handle was
+ * garbage collected and libuv has finished closing the poll handle, so a
+ * close() from inside a callback, or twice, never touches freed memory.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#define MAX_BATCH 64
+#define SLOT 65536                     /* largest frame accepted per read */
+#define SCRATCH (256 * 1024 + SLOT)
+
+enum kind { KIND_TAP = 0, KIND_PACKET = 1 };
+
+typedef struct device {
+  int fd;
+  enum kind kind;
+  uv_poll_t *poll;
+  napi_env env;
+  napi_ref resource;                   /* receiver + async resource object */
+  napi_async_context async_context;
+  napi_ref on_frames;                  /* set by start() */
+  napi_ref on_writable;                /* set by waitWritable(), one-shot */
+  int reading;                         /* started and not paused */
+  int closing;
+  int js_alive;                        /* the JS external still exists */
+  uint8_t *scratch;
+  uint32_t lengths[MAX_BATCH];
+} device;
+
+/* ---- helpers ----------------------------------------------------------- */
+
+#define CHECK(env, call)                                                     \
+  do {                                                                       \
+    if ((call) != napi_ok) {                                                 \
+      throw_last(env, #call);                                                \
+      return NULL;                                                           \
+    }                                                                        \
+  } while (0)
+
+static void throw_last(napi_env env, const char *what) {
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  const char *msg = info && info->error_message ? info->error_message : "unknown";
+  char buf[256];
+  snprintf(buf, sizeof buf, "tap.node: %s failed: %s", what, msg);
+  napi_throw_error(env, "ERR_TAP_NAPI", buf);
+}
+
+/* Throws an Error carrying .errno (number) and .syscall (string). */
+static void throw_errno(napi_env env, int err, const char *syscall, const char *name) {
+  char text[256];
+  snprintf(text, sizeof text, "%s %s: %s", syscall, name, strerror(err));
+  napi_value msg, error, code, call;
+  if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg) != napi_ok ||
+      napi_create_error(env, NULL, msg, &error) != napi_ok ||
+      napi_create_int32(env, err, &code) != napi_ok ||
+      napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &call) != napi_ok ||
+      napi_set_named_property(env, error, "errno", code) != napi_ok ||
+      napi_set_named_property(env, error, "syscall", call) != napi_ok) {
+    napi_throw_error(env, NULL, text);
+    return;
+  }
+  napi_throw(env, error);
+}
+
+static void free_if_unused(device *d) {
+  if (d->js_alive || d->poll != NULL) return;
+  free(d->scratch);
+  free(d);
+}
+
+static void release_js(device *d) {
+  if (d->on_frames) napi_delete_reference(d->env, d->on_frames);
+  if (d->on_writable) napi_delete_reference(d->env, d->on_writable);
+  if (d->resource) napi_delete_reference(d->env, d->resource);
+  if (d->async_context) napi_async_destroy(d->env, d->async_context);
+  d->on_frames = d->on_writable = d->resource = NULL;
+  d->async_context = NULL;
+}
+
+static void on_poll_closed(uv_handle_t *handle) {
+  device *d = handle->data;
+  free(handle);
+  d->poll = NULL;
+  release_js(d);
+  free_if_unused(d);
+}
+
+static void on_env_cleanup(void *arg);
+
+/* Stops polling, closes the fd; the state is released from on_poll_closed. */
+static void close_device(device *d) {
+  if (d->closing) return;
+  d->closing = 1;
+  napi_remove_env_cleanup_hook(d->env, on_env_cleanup, d);
+  d->reading = 0;
+  uv_poll_stop(d->poll);
+  uv_close((uv_handle_t *)d->poll, on_poll_closed);
+  close(d->fd);
+  d->fd = -1;
+}
+
+/* Node is shutting down with the device open: release while env is valid. */
+static void on_env_cleanup(void *arg) {
+  device *d = arg;
+  release_js(d);
+  close_device(d);
+}
+
+static void on_poll(uv_poll_t *poll, int status, int events);
+
+/* (Re)arms the poll for what is currently wanted. Returns a libuv status. */
+static int update_poll(device *d) {
+  if (d->closing) return 0;
+  int events = (d->reading ? UV_READABLE : 0) | (d->on_writable ? UV_WRITABLE : 0);
+  return events ? uv_poll_start(d->poll, events, on_poll) : uv_poll_stop(d->poll);
+}
+
+/* Calls fn(args) inside the device's async context and a handle scope. */
+static void call_js(device *d, napi_value fn, size_t argc, const napi_value *argv) {
+  napi_value recv, result;
+  if (napi_get_reference_value(d->env, d->resource, &recv) != napi_ok) return;
+  napi_status status = napi_make_callback(d->env, d->async_context, recv, fn, argc, argv, &result);
+  if (status == napi_pending_exception) {
+    napi_value exception;
+    napi_get_and_clear_last_exception(d->env, &exception);
+    napi_fatal_exception(d->env, exception);
+  }
+}
+
+/* ---- receive ----------------------------------------------------------- */
+
+static int is_transient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+
+/* Reads up to MAX_BATCH frames; returns the count, *err = 0 or a hard errno. */
+static int drain(device *d, size_t *used, int *err) {
+  int count = 0;
+  *used = 0;
+  *err = 0;
+  while (count < MAX_BATCH && SCRATCH - *used >= SLOT) {
+    ssize_t n = read(d->fd, d->scratch + *used, SLOT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (!is_transient(errno)) *err = errno;
+      break;
+    }
+    d->lengths[count++] = (uint32_t)n;
+    *used += (size_t)n;
+  }
+  return count;
+}
+
+static void deliver(device *d, int count, size_t used, int err) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(d->env, &scope) != napi_ok) return;
+  napi_value fn, argv[3], lengths_buffer;
+  void *data = NULL, *lengths = NULL;
+  if (napi_get_reference_value(d->env, d->on_frames, &fn) == napi_ok && fn != NULL &&
+      napi_create_arraybuffer(d->env, used, &data, &argv[0]) == napi_ok &&
+      napi_create_arraybuffer(d->env, (size_t)count * 4, &lengths, &lengths_buffer) == napi_ok &&
+      napi_create_typedarray(d->env, napi_uint32_array, (size_t)count, lengths_buffer, 0, &argv[1]) == napi_ok &&
+      napi_create_int32(d->env, err, &argv[2]) == napi_ok) {
+    if (used) memcpy(data, d->scratch, used);
+    if (count) memcpy(lengths, d->lengths, (size_t)count * 4);
+    call_js(d, fn, 3, argv);
+  }
+  napi_close_handle_scope(d->env, scope);
+}
+
+/* POLLERR: take the pending socket error (packet sockets) or report EBADFD. */
+static int pending_error(device *d) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (d->kind == KIND_PACKET && getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) return err;
+  return EBADFD;
+}
+
+static void on_writable_event(device *d) {
+  napi_ref ref = d->on_writable;
+  d->on_writable = NULL;
+  update_poll(d);
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(d->env, &scope) != napi_ok) return;
+  napi_value fn;
+  if (napi_get_reference_value(d->env, ref, &fn) == napi_ok && fn != NULL) call_js(d, fn, 0, NULL);
+  napi_delete_reference(d->env, ref);
+  napi_close_handle_scope(d->env, scope);
+}
+
+static void on_poll(uv_poll_t *poll, int status, int events) {
+  device *d = poll->data;
+  if (d->closing) return;
+  if (status < 0) {
+    /* libuv stopped the watcher; a packet socket error is transient. */
+    int err = pending_error(d);
+    if (d->kind == KIND_PACKET && err != ENODEV && err != ENXIO && err != EBADFD) update_poll(d);
+    else d->reading = 0;
+    if (d->on_frames) deliver(d, 0, 0, err);
+    return;
+  }
+  if ((events & UV_WRITABLE) && d->on_writable) on_writable_event(d);
+  if (d->closing || !d->reading || !(events & UV_READABLE)) return;
+  size_t used;
+  int err;
+  int count = drain(d, &used, &err);
+  if (count > 0 || err) deliver(d, count, used, err);
+}
+
+/* ---- JS API -------------------------------------------------------------- */
+
+static void finalize_device(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  device *d = data;
+  d->js_alive = 0;
+  if (!d->closing) close_device(d);
+  else free_if_unused(d);
+}
+
+static device *get_device(napi_env env, napi_value value) {
+  device *d = NULL;
+  if (napi_get_value_external(env, value, (void **)&d) != napi_ok || d == NULL) {
+    napi_throw_type_error(env, "ERR_TAP_HANDLE", "expected a tap.node device handle");
+    return NULL;
+  }
+  if (d->closing) {
+    throw_errno(env, EBADF, "use", "a closed device");
+    return NULL;
+  }
+  return d;
+}
+
+/* Wraps an open fd into a device + JS result {handle, name, mac, mtu}. */
+static napi_value make_device(napi_env env, int fd, enum kind kind, const char *name) {
+  device *d = calloc(1, sizeof *d);
+  uint8_t *scratch = malloc(SCRATCH);
+  uv_poll_t *poll = malloc(sizeof *poll);
+  uv_loop_t *loop = NULL;
+  if (!d || !scratch || !poll || napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      uv_poll_init(loop, poll, fd) != 0) {
+    free(d);
+    free(scratch);
+    free(poll);
+    close(fd);
+    throw_errno(env, ENOMEM, "uv_poll_init", name);
+    return NULL;
+  }
+  d->fd = fd;
+  d->kind = kind;
+  d->poll = poll;
+  d->env = env;
+  d->scratch = scratch;
+  d->js_alive = 1;
+  poll->data = d;
+  napi_add_env_cleanup_hook(env, on_env_cleanup, d);
+
+  /* MAC and MTU of the interface as the kernel sees it (best effort). */
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int mtu = 1500;
+  uint8_t mac[6] = {0};
+  if (probe >= 0) {
+    if (ioctl(probe, SIOCGIFMTU, &ifr) == 0) mtu = ifr.ifr_mtu;
+    if (ioctl(probe, SIOCGIFHWADDR, &ifr) == 0) memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+    close(probe);
+  }
+
+  napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer;
+  void *mac_data = NULL;
+  if (napi_create_object(env, &resource) != napi_ok ||
+      napi_create_reference(env, resource, 1, &d->resource) != napi_ok ||
+      napi_create_string_utf8(env, "effect-uk:tap", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_async_init(env, resource, resource_name, &d->async_context) != napi_ok ||
+      napi_create_external(env, d, finalize_device, NULL, &handle) != napi_ok) {
+    throw_last(env, "creating the device handle");
+    close_device(d);
+    d->js_alive = 0;
+    return NULL;
+  }
+  CHECK(env, napi_create_object(env, &result));
+  CHECK(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &js_name));
+  CHECK(env, napi_create_int32(env, mtu, &js_mtu));
+  CHECK(env, napi_create_arraybuffer(env, 6, &mac_data, &mac_buffer));
+  memcpy(mac_data, mac, 6);
+  CHECK(env, napi_create_typedarray(env, napi_uint8_array, 6, mac_buffer, 0, &js_mac));
+  CHECK(env, napi_set_named_property(env, result, "handle", handle));
+  CHECK(env, napi_set_named_property(env, result, "name", js_name));
+  CHECK(env, napi_set_named_property(env, result, "mtu", js_mtu));
+  CHECK(env, napi_set_named_property(env, result, "mac", js_mac));
+  return result;
+}
+
+static int get_name_arg(napi_env env, napi_callback_info info, char name[IFNAMSIZ]) {
+  size_t argc = 1, len = 0;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok || len == 0 || len >= IFNAMSIZ ||
+      napi_get_value_string_utf8(env, argv[0], name, IFNAMSIZ, &len) != napi_ok) {
+    napi_throw_type_error(env, "ERR_TAP_ARG", "expected an interface name (a string of 1 to 15 bytes)");
+    return 0;
+  }
+  return 1;
+}
+
+/* openTap(name): creates the TAP if missing, or attaches to an existing one. */
+static napi_value js_open_tap(napi_env env, napi_callback_info info) {
+  char name[IFNAMSIZ] = {0};
+  if (!get_name_arg(env, info, name)) return NULL;
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    throw_errno(env, errno, "open", "/dev/net/tun");
+    return NULL;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, err, "ioctl TUNSETIFF", name);
+    return NULL;
+  }
+  return make_device(env, fd, KIND_TAP, ifr.ifr_name);
+}
+
+/* openPacket(name): an AF_PACKET raw socket bound to an existing interface. */
+static napi_value js_open_packet(napi_env env, napi_callback_info info) {
+  char name[IFNAMSIZ] = {0};
+  if (!get_name_arg(env, info, name)) return NULL;
+  unsigned int ifindex = if_nametoindex(name);
+  if (ifindex == 0) {
+    throw_errno(env, errno, "if_nametoindex", name);
+    return NULL;
+  }
+  /* Protocol 0 until bound, so no frames of other interfaces get queued. */
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket AF_PACKET", name);
+    return NULL;
+  }
+  struct sockaddr_ll addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sll_family = AF_PACKET;
+  addr.sll_protocol = htons(ETH_P_ALL);
+  addr.sll_ifindex = (int)ifindex;
+  struct packet_mreq promisc;
+  memset(&promisc, 0, sizeof promisc);
+  promisc.mr_ifindex = (int)ifindex;
+  promisc.mr_type = PACKET_MR_PROMISC;
+  int one = 1;
+  const char *step = NULL;
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) step = "bind AF_PACKET";
+  else if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &promisc, sizeof promisc) < 0) step = "setsockopt PACKET_MR_PROMISC";
+  else if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0) step = "setsockopt PACKET_IGNORE_OUTGOING";
+  if (step) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, err, step, name);
+    return NULL;
+  }
+  return make_device(env, fd, KIND_PACKET, name);
+}
+
+/* start(handle, onFrames): begins reading; onFrames(data, lengths, errno). */
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  device *d = get_device(env, argv[0]);
+  if (!d) return NULL;
+  if (d->on_frames) {
+    napi_throw_error(env, "ERR_TAP_STARTED", "tap.node: start() called twice on one device");
+    return NULL;
+  }
+  CHECK(env, napi_create_reference(env, argv[1], 1, &d->on_frames));
+  d->reading = 1;
+  int rc = update_poll(d);
+  if (rc < 0) throw_errno(env, -rc, "uv_poll_start", "device");
+  return NULL;
+}
+
+static napi_value set_reading(napi_env env, napi_callback_info info, int reading) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  device *d = get_device(env, argv[0]);
+  if (!d) return NULL;
+  d->reading = reading && d->on_frames != NULL;
+  int rc = update_poll(d);
+  if (rc < 0) throw_errno(env, -rc, "uv_poll_start", "device");
+  return NULL;
+}
+
+/* pause(handle): stop reading until resume(handle). */
+static napi_value js_pause(napi_env env, napi_callback_info info) { return set_reading(env, info, 0); }
+
+/* resume(handle): read again after pause(handle). */
+static napi_value js_resume(napi_env env, napi_callback_info info) { return set_reading(env, info, 1); }
+
+/*
+ * write(handle, frames, start) -> { done, errno }: writes frames[start..] in
+ * order and stops at the first frame the kernel does not take: `done` frames
+ * were written, `errno` says why it stopped (0: all written; EAGAIN: wait
+ * with waitWritable; anything else: frames[start + done] was refused).
+ */
+static napi_value js_write(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  device *d = get_device(env, argv[0]);
+  if (!d) return NULL;
+  uint32_t length = 0, start = 0, next;
+  int err = 0;
+  CHECK(env, napi_get_array_length(env, argv[1], &length));
+  CHECK(env, napi_get_value_uint32(env, argv[2], &start));
+  for (next = start; next < length; next++) {
+    napi_value element;
+    napi_typedarray_type type;
+    size_t size;
+    void *data;
+    CHECK(env, napi_get_element(env, argv[1], next, &element));
+    if (napi_get_typedarray_info(env, element, &type, &size, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+      napi_throw_type_error(env, "ERR_TAP_ARG", "tap.node: write() expects an array of Uint8Array frames");
+      return NULL;
+    }
+    ssize_t n;
+    do n = write(d->fd, data, size); while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+  }
+  napi_value result, js_done, js_err;
+  CHECK(env, napi_create_object(env, &result));
+  CHECK(env, napi_create_uint32(env, next > start ? next - start : 0, &js_done));
+  CHECK(env, napi_create_int32(env, err, &js_err));
+  CHECK(env, napi_set_named_property(env, result, "done", js_done));
+  CHECK(env, napi_set_named_property(env, result, "errno", js_err));
+  return result;
+}
+
+/* waitWritable(handle, cb): calls cb() once, when the fd accepts writes. */
+static napi_value js_wait_writable(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  device *d = get_device(env, argv[0]);
+  if (!d) return NULL;
+  if (d->on_writable) napi_delete_reference(env, d->on_writable);
+  CHECK(env, napi_create_reference(env, argv[1], 1, &d->on_writable));
+  int rc = update_poll(d);
+  if (rc < 0) throw_errno(env, -rc, "uv_poll_start", "device");
+  return NULL;
+}
+
+/* close(handle): idempotent; pending callbacks are dropped. */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  device *d = NULL;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&d) != napi_ok || d == NULL) {
+    napi_throw_type_error(env, "ERR_TAP_HANDLE", "expected a tap.node device handle");
+    return NULL;
+  }
+  close_device(d);
+  return NULL;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_property_descriptor props[] = {
+    {"openTap", NULL, js_open_tap, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openPacket", NULL, js_open_packet, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pause", NULL, js_pause, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"resume", NULL, js_resume, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"write", NULL, js_write, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"waitWritable", NULL, js_wait_writable, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  /* errno values this addon reports that JS must tell apart (Node's table lacks EBADFD). */
+  static const struct { const char *name; int code; } codes[] = {
+    {"EAGAIN", EAGAIN}, {"EBADF", EBADF}, {"EBADFD", EBADFD}, {"ENODEV", ENODEV}, {"ENXIO", ENXIO},
+    {"EPIPE", EPIPE}, {"ENOBUFS", ENOBUFS}, {"ENETDOWN", ENETDOWN}, {"EPERM", EPERM}, {"EACCES", EACCES},
+    {"ENOENT", ENOENT}, {"EBUSY", EBUSY}, {"EINVAL", EINVAL},
+  };
+  napi_value max_batch, errnos, code;
+  if (napi_create_uint32(env, MAX_BATCH, &max_batch) != napi_ok ||
+      napi_create_object(env, &errnos) != napi_ok ||
+      napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
+      napi_set_named_property(env, exports, "maxBatch", max_batch) != napi_ok ||
+      napi_set_named_property(env, exports, "errno", errnos) != napi_ok) {
+    throw_last(env, "module init");
+    return NULL;
+  }
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    if (napi_create_int32(env, codes[i].code, &code) != napi_ok ||
+        napi_set_named_property(env, errnos, codes[i].name, code) != napi_ok) {
+      throw_last(env, "module init");
+      return NULL;
+    }
+  }
+  return exports;
+}

@@ -1,0 +1,169 @@
+/**
+ * The `Netif` device: raw Ethernet frames in and out (MirageOS `Mirage_net.S`).
+ *
+ * Frames travel in batches — one element of `frames` is everything one
+ * wake-up of the backend produced — so the per-frame path stays plain
+ * synchronous code over `Uint8Array` views and Effect runs once per batch.
+ */
+import { Context, Data, Effect, Random } from "effect"
+import type { Stream } from "effect"
+
+/** Counters of a network interface since it was opened. */
+export interface NetifStats {
+  readonly rxFrames: number
+  readonly rxBytes: number
+  readonly txFrames: number
+  readonly txBytes: number
+  readonly rxErrors: number
+  readonly txErrors: number
+  readonly rxDrops: number
+  readonly txDrops: number
+}
+
+/** The optional build step for the TAP addon did not produce a loadable `build/tap.node`. */
+export class NetifAddonUnavailable extends Data.TaggedError("NetifAddonUnavailable")<{
+  readonly reason: string
+  readonly fix: string
+}> {
+  /** Names the problem and the fix. */
+  override get message(): string {
+    return `the TAP addon cannot be loaded: ${this.reason}; fix: ${this.fix}`
+  }
+}
+
+/** The device could not be opened (permissions, missing `/dev/net/tun`, name busy...). */
+export class NetifDeviceOpenFailed extends Data.TaggedError("NetifDeviceOpenFailed")<{
+  readonly device: string
+  readonly reason: string
+  readonly fix: string
+}> {
+  /** Names the problem and the fix. */
+  override get message(): string {
+    return `cannot open network device ${this.device}: ${this.reason}; fix: ${this.fix}`
+  }
+}
+
+/** The device went away underneath us (interface deleted, fd error). */
+export class NetifDisconnected extends Data.TaggedError("NetifDisconnected")<{
+  readonly device: string
+  readonly reason: string
+}> {
+  /** Names the problem and the fix. */
+  override get message(): string {
+    return `network device ${this.device} disconnected: ${this.reason}; fix: recreate the interface and restart the unikernel`
+  }
+}
+
+/** Some frames of a batch were rejected (too big, too short, refused by the kernel). */
+export class NetifWriteFailed extends Data.TaggedError("NetifWriteFailed")<{
+  readonly device: string
+  readonly failed: number
+  readonly reason: string
+}> {
+  /** Names the problem and the fix. */
+  override get message(): string {
+    return `network device ${this.device}: ${this.failed} frame(s) not sent: ${this.reason}; ` +
+      `fix: send Ethernet frames of 14..14+MTU bytes on an interface that is up`
+  }
+}
+
+/** A capture file (pcap tee) could not be written. */
+export class NetifCaptureFailed extends Data.TaggedError("NetifCaptureFailed")<{
+  readonly path: string
+  readonly reason: string
+}> {
+  /** Names the problem and the fix. */
+  override get message(): string {
+    return `cannot write capture file ${this.path}: ${this.reason}; fix: choose a writable path with free space`
+  }
+}
+
+/** Every way a `Netif` can fail. */
+export type NetifError =
+  | NetifAddonUnavailable
+  | NetifDeviceOpenFailed
+  | NetifDisconnected
+  | NetifWriteFailed
+  | NetifCaptureFailed
+
+/** A raw Ethernet interface. */
+export class Netif extends Context.Service<Netif, {
+  /** The interface's own MAC address (6 bytes). */
+  readonly mac: Uint8Array
+  /** Largest payload after the 14-byte Ethernet header. */
+  readonly mtu: number
+  /**
+   * Received frames, one array per backend wake-up. Each frame is a view
+   * that stays valid after the batch (never reused); treat it as read-only.
+   * Meant for one consumer (the Ethernet layer).
+   */
+  readonly frames: Stream.Stream<ReadonlyArray<Uint8Array>, NetifError>
+  /** Sends frames in order; returns when the backend has taken them (buffers may then be reused). */
+  readonly writeBatch: (frames: ReadonlyArray<Uint8Array>) => Effect.Effect<void, NetifError>
+  /** Sends one frame. */
+  readonly write: (frame: Uint8Array) => Effect.Effect<void, NetifError>
+  /** A snapshot of the counters. */
+  readonly stats: Effect.Effect<NetifStats>
+}>()("effect-uk/Netif") {}
+
+/** Size of an Ethernet header (destination, source, EtherType). */
+export const ETHERNET_HEADER = 14
+
+/** Mutable counters owned by a backend; `snapshot` copies them for `Netif.stats`. */
+export interface StatsCounter {
+  rxFrames: number
+  rxBytes: number
+  txFrames: number
+  txBytes: number
+  rxErrors: number
+  txErrors: number
+  rxDrops: number
+  txDrops: number
+}
+
+/** Fresh zeroed counters. */
+export const makeStatsCounter = (): StatsCounter => ({
+  rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, rxErrors: 0, txErrors: 0, rxDrops: 0, txDrops: 0,
+})
+
+/** Counts a received batch. */
+export const countRx = (stats: StatsCounter, frames: ReadonlyArray<Uint8Array>): void => {
+  stats.rxFrames += frames.length
+  for (const frame of frames) stats.rxBytes += frame.length
+}
+
+/** An immutable copy of the counters. */
+export const snapshot = (stats: StatsCounter): NetifStats => ({ ...stats })
+
+/**
+ * Why a frame cannot be sent on an interface of this MTU, or `undefined`
+ * when it is a well-formed Ethernet frame size.
+ */
+export const frameSizeProblem = (frame: Uint8Array, mtu: number): string | undefined =>
+  frame.length < ETHERNET_HEADER
+    ? `frame of ${frame.length} bytes is shorter than an Ethernet header`
+    : frame.length > ETHERNET_HEADER + mtu
+    ? `frame of ${frame.length} bytes exceeds MTU ${mtu} + ${ETHERNET_HEADER}`
+    : undefined
+
+/** `02:00:5e:10:00:01` style text of a 6-byte MAC. */
+export const formatMac = (mac: Uint8Array): string =>
+  Array.from(mac.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(":")
+
+/** Parses `aa:bb:cc:dd:ee:ff` (or `-` separated); `undefined` when malformed. */
+export const parseMac = (text: string): Uint8Array | undefined => {
+  const parts = text.split(/[:-]/)
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) return undefined
+  return Uint8Array.from(parts, (p) => parseInt(p, 16))
+}
+
+/**
+ * A random unicast, locally administered MAC (first byte `x2`, `x6`, `xA`, `xE`),
+ * drawn from Effect's `Random` so tests can seed it.
+ */
+export const randomMac: Effect.Effect<Uint8Array> = Effect.gen(function* () {
+  const mac = new Uint8Array(6)
+  for (let i = 0; i < 6; i++) mac[i] = yield* Random.nextIntBetween(0, 255)
+  mac[0] = (mac[0]! & 0xfc) | 0x02
+  return mac
+})

@@ -1,0 +1,283 @@
+/**
+ * `Netif` backends over the native addon `build/tap.node` (see `native/tap.c`):
+ * a Linux TAP device (`layerTap`) or an AF_PACKET raw socket bound to an
+ * existing interface (`layerPacket`).
+ *
+ * The addon calls back once per wake-up with up to 64 frames in one buffer;
+ * the batch becomes one element of `frames` through a bounded queue, and the
+ * addon is paused while that queue is full (backpressure reaches the kernel).
+ */
+import { Cause, Effect, Layer, Queue, Stream } from "effect"
+import { existsSync } from "node:fs"
+import { createRequire } from "node:module"
+import { constants as osConstants } from "node:os"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import {
+  ETHERNET_HEADER,
+  Netif,
+  NetifAddonUnavailable,
+  NetifDeviceOpenFailed,
+  NetifDisconnected,
+  NetifWriteFailed,
+  countRx,
+  frameSizeProblem,
+  makeStatsCounter,
+  randomMac,
+  snapshot,
+} from "./Netif.ts"
+import type { NetifError } from "./Netif.ts"
+
+/** An opaque native device handle. */
+type Handle = { readonly __tapHandle: unique symbol }
+
+/** What `openTap` / `openPacket` return. */
+interface OpenedDevice {
+  readonly handle: Handle
+  readonly name: string
+  readonly mtu: number
+  readonly mac: Uint8Array
+}
+
+/** The JavaScript face of `build/tap.node`. */
+export interface TapAddon {
+  readonly openTap: (name: string) => OpenedDevice
+  readonly openPacket: (name: string) => OpenedDevice
+  readonly start: (handle: Handle, onFrames: (data: ArrayBuffer, lengths: Uint32Array, errno: number) => void) => void
+  readonly pause: (handle: Handle) => void
+  readonly resume: (handle: Handle) => void
+  readonly write: (handle: Handle, frames: ReadonlyArray<Uint8Array>, start: number) => { done: number; errno: number }
+  readonly waitWritable: (handle: Handle, onWritable: () => void) => void
+  readonly close: (handle: Handle) => void
+  readonly maxBatch: number
+  /** The errno values the addon may report, by name (Linux numbering). */
+  readonly errno: Readonly<Record<AddonErrno, number>>
+}
+
+/** errno names the addon exports. */
+type AddonErrno =
+  | "EAGAIN" | "EBADF" | "EBADFD" | "ENODEV" | "ENXIO" | "EPIPE" | "ENOBUFS" | "ENETDOWN"
+  | "EPERM" | "EACCES" | "ENOENT" | "EBUSY" | "EINVAL"
+
+/** Options shared by the TAP and AF_PACKET layers. */
+export interface NetifTapOptions {
+  /** Interface name (at most 15 bytes); a TAP is created when missing. */
+  readonly name: string
+  /** Our MAC; default: random locally administered (TAP) or the interface's (AF_PACKET). */
+  readonly mac?: Uint8Array
+  /** Our MTU; default: the interface's MTU at open time. */
+  readonly mtu?: number
+  /** Received batches buffered before the device is paused (default 256). */
+  readonly rxQueueBatches?: number
+  /** Path of `tap.node`; default: `build/tap.node` in the package root. */
+  readonly addonPath?: string
+}
+
+const ADDON_FIX = "run `npm run build:addon` (needs a C compiler: `apt-get install -y gcc`)"
+
+/** Names errno values (Node's table lacks some Linux ones, e.g. EBADFD; the addon supplies them). */
+const errnoNamer = (addon: TapAddon) => {
+  const names = new Map<number, string>()
+  for (const [name, code] of [...Object.entries(osConstants.errno), ...Object.entries(addon.errno)]) names.set(code, name)
+  return (errno: number): string => names.get(errno) ?? `errno ${errno}`
+}
+
+/** errnos after which the device is gone for good. */
+const fatalErrnos = (addon: TapAddon): ReadonlySet<number> =>
+  new Set([addon.errno.EBADF, addon.errno.EBADFD, addon.errno.ENODEV, addon.errno.ENXIO, addon.errno.EPIPE])
+
+/** Finds `build/tap.node` in the nearest ancestor directory of this module that has one. */
+const defaultAddonPath = (): string | undefined => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, "build", "tap.node")
+    if (existsSync(candidate)) return candidate
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+/** Loads the addon on first use; a typed error says why it is unavailable. */
+export const loadTapAddon = (addonPath?: string): Effect.Effect<TapAddon, NetifAddonUnavailable> =>
+  Effect.try({
+    try: () => {
+      const path = addonPath ?? defaultAddonPath()
+      if (path === undefined) throw new Error("build/tap.node was not built")
+      return createRequire(import.meta.url)(path) as TapAddon
+    },
+    catch: (e) => new NetifAddonUnavailable({ reason: e instanceof Error ? e.message : String(e), fix: ADDON_FIX }),
+  })
+
+/** Turns an `open*` failure (an Error with `errno`) into a `NetifDeviceOpenFailed` with a fix. */
+const openFailure = (
+  device: string,
+  kind: "tap" | "packet",
+  describe: (errno: number) => string,
+  cause: unknown,
+): NetifDeviceOpenFailed => {
+  const err = cause as { errno?: number; message?: string }
+  const name = err.errno === undefined ? "" : describe(err.errno)
+  const reason = err.message ?? String(cause)
+  const privilege = kind === "tap"
+    ? "run as root or grant CAP_NET_ADMIN (`setcap cap_net_admin+ep <node binary>`)"
+    : "run as root or grant CAP_NET_RAW (`setcap cap_net_raw+ep <node binary>`)"
+  const fix = name === "EPERM" || name === "EACCES"
+    ? privilege
+    : name === "ENOENT" && kind === "tap"
+    ? "load the TUN/TAP driver: `modprobe tun` (and `mkdir -p /dev/net && mknod /dev/net/tun c 10 200` if the node is missing)"
+    : name === "ENODEV" && kind === "tap"
+    ? "load the TUN/TAP driver: `modprobe tun`"
+    : name === "EBUSY"
+    ? `another process holds ${device}: pick another name or stop it (\`ip link del ${device}\`)`
+    : name === "EINVAL" && kind === "tap"
+    ? `${device} exists but is not a TAP device (tun or different flags): delete it (\`ip link del ${device}\`) or pick another name`
+    : name === "ENODEV" || name === "ENXIO"
+    ? `there is no interface ${device}: check \`ip link\``
+    : "check the interface name and the privileges (root or CAP_NET_ADMIN / CAP_NET_RAW)"
+  return new NetifDeviceOpenFailed({ device, reason, fix })
+}
+
+/** Builds the `Netif` over one opened addon device; closed when the scope closes. */
+const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
+  Effect.gen(function* () {
+    const addon = yield* loadTapAddon(options.addonPath)
+    const describe = errnoNamer(addon)
+    const fatal = fatalErrnos(addon)
+    const { EAGAIN, ENOBUFS } = addon.errno
+    const device = yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => (kind === "tap" ? addon.openTap(options.name) : addon.openPacket(options.name)),
+        catch: (cause) => openFailure(options.name, kind, describe, cause),
+      }),
+      (device) => Effect.sync(() => addon.close(device.handle)),
+    )
+    const mac = options.mac ?? (kind === "tap" ? yield* randomMac : device.mac)
+    const mtu = options.mtu ?? device.mtu
+    const stats = makeStatsCounter()
+    const capacity = options.rxQueueBatches ?? 256
+    const rx = yield* Queue.bounded<ReadonlyArray<Uint8Array>, NetifError | Cause.Done>(capacity)
+    let paused = false
+    /** Set once the device is gone; later writes fail with it. */
+    let gone: NetifDisconnected | undefined
+    /** Writers waiting for the fd to become writable (one addon wait serves them all). */
+    const writableWaiters = new Set<() => void>()
+    const markGone = (reason: string): NetifDisconnected => {
+      gone ??= new NetifDisconnected({ device: device.name, reason })
+      for (const wake of writableWaiters) wake()
+      writableWaiters.clear()
+      return gone
+    }
+    const disconnect = (errno: number): NetifDisconnected => {
+      if (gone !== undefined) return gone
+      const error = markGone(describe(errno))
+      addon.close(device.handle)
+      Queue.failCauseUnsafe(rx, Cause.fail(error))
+      return error
+    }
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        markGone("the interface was closed (its layer was released)")
+        Queue.endUnsafe(rx)
+      })
+    )
+
+    addon.start(device.handle, (data, lengths, errno) => {
+      if (lengths.length > 0) {
+        const batch = new Array<Uint8Array>(lengths.length)
+        let offset = 0
+        for (let i = 0; i < lengths.length; i++) {
+          const length = lengths[i]!
+          batch[i] = new Uint8Array(data, offset, length)
+          offset += length
+        }
+        countRx(stats, batch)
+        if (!Queue.offerUnsafe(rx, batch)) stats.rxDrops += batch.length
+        if (!paused && Queue.isFullUnsafe(rx)) {
+          paused = true
+          addon.pause(device.handle)
+        }
+      }
+      if (errno === 0) return
+      if (fatal.has(errno)) disconnect(errno)
+      else stats.rxErrors++
+    })
+
+    const resumeIfPaused = <A>(batches: A): A => {
+      if (paused && gone === undefined) {
+        paused = false
+        addon.resume(device.handle)
+      }
+      return batches
+    }
+    const frames = Stream.fromPull(Effect.succeed(Effect.map(Queue.takeAll(rx), resumeIfPaused)))
+
+    const waitWritable = Effect.callback<void>((resume) => {
+      const wake = () => resume(Effect.void)
+      writableWaiters.add(wake)
+      if (writableWaiters.size === 1) {
+        addon.waitWritable(device.handle, () => {
+          for (const waiter of writableWaiters) waiter()
+          writableWaiters.clear()
+        })
+      }
+      return Effect.sync(() => writableWaiters.delete(wake))
+    })
+
+    /** Sends well-sized frames[start..]; one synchronous pass, waiting only on EAGAIN. */
+    const send = (frames: ReadonlyArray<Uint8Array>, start: number, refused: Array<string>): Effect.Effect<void, NetifError> =>
+      Effect.suspend(() => {
+        if (gone !== undefined) return Effect.fail(gone)
+        let next = start
+        while (next < frames.length) {
+          const { done, errno } = addon.write(device.handle, frames, next)
+          for (let i = next; i < next + done; i++) stats.txBytes += frames[i]!.length
+          stats.txFrames += done
+          next += done
+          if (errno === 0) continue
+          if (errno === EAGAIN) return Effect.flatMap(waitWritable, () => send(frames, next, refused))
+          if (fatal.has(errno)) return Effect.fail(disconnect(errno))
+          if (errno === ENOBUFS) stats.txDrops++
+          else {
+            stats.txErrors++
+            refused.push(`kernel refused a ${frames[next]!.length}-byte frame: ${describe(errno)}`)
+          }
+          next++
+        }
+        return refused.length === 0
+          ? Effect.void
+          : Effect.fail(new NetifWriteFailed({ device: device.name, failed: refused.length, reason: refused.join("; ") }))
+      })
+
+    const writeBatch = (frames: ReadonlyArray<Uint8Array>) =>
+      Effect.suspend(() => {
+        const refused: Array<string> = []
+        for (const frame of frames) {
+          const problem = frameSizeProblem(frame, mtu)
+          if (problem !== undefined) refused.push(problem)
+        }
+        stats.txErrors += refused.length
+        const sendable = refused.length === 0 ? frames : frames.filter((frame) => frameSizeProblem(frame, mtu) === undefined)
+        return send(sendable, 0, refused)
+      })
+    yield* Effect.logDebug(`netif ${kind} ${device.name} open (max ${ETHERNET_HEADER + mtu}-byte frames)`)
+    return Netif.of({
+      mac,
+      mtu,
+      frames,
+      writeBatch,
+      write: (frame) => writeBatch([frame]),
+      stats: Effect.sync(() => snapshot(stats)),
+    })
+  })
+
+/**
+ * A `Netif` on a Linux TAP device, created if missing (`IFF_TAP | IFF_NO_PI`).
+ * Needs `build/tap.node` and CAP_NET_ADMIN; closed when the layer is released.
+ */
+export const layerTap = (options: NetifTapOptions): Layer.Layer<Netif, NetifError> =>
+  Layer.effect(Netif, makeDeviceNetif("tap", options))
+
+/**
+ * A `Netif` on an AF_PACKET raw socket bound to an existing interface (put in
+ * promiscuous mode); for a VM's dedicated NIC. Needs CAP_NET_RAW.
+ */
+export const layerPacket = (options: NetifTapOptions): Layer.Layer<Netif, NetifError> =>
+  Layer.effect(Netif, makeDeviceNetif("packet", options))

@@ -1,0 +1,67 @@
+/**
+ * Test helpers for tests against the real kernel: why they must be skipped
+ * here, and throw-away network namespaces (removed on release, even on failure).
+ */
+import { Effect } from "effect"
+import { execFileSync, spawnSync } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+
+/** The package root. */
+export const root = join(import.meta.dirname, "..", "..", "..")
+
+const has = (command: string, ...args: Array<string>) => spawnSync(command, args, { stdio: "ignore" }).status === 0
+
+/** Why kernel-backed tests cannot run here, or undefined when they can. */
+export const kernelSkipReason = (): string | undefined => {
+  if (process.platform !== "linux") return "not Linux"
+  if (process.getuid?.() !== 0) return "not root (TAP devices and namespaces need CAP_NET_ADMIN)"
+  if (!existsSync("/dev/net/tun")) return "no /dev/net/tun (modprobe tun)"
+  if (!has("ip", "-V")) return "no `ip` (Debian: apt-get install -y iproute2)"
+  if (!has("ping", "-V")) return "no `ping` (Debian: apt-get install -y iputils-ping)"
+  if (!has("python3", "-c", "import socket; socket.AF_PACKET")) return "no python3 (Debian: apt-get install -y python3)"
+  if (!existsSync(join(root, "build", "tap.node"))) return "addon not built (npm run build:addon)"
+  return undefined
+}
+
+/** Runs `ip` and returns its stdout; throws with stderr on failure. */
+export const ip = (...args: Array<string>): string =>
+  execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+
+/** A fresh namespace `euk-t-<id>` (deleted on release) and a free interface name `euk<id>`. */
+export const scratchNamespace = Effect.gen(function* () {
+  const id = randomBytes(4).toString("hex")
+  const ns = `euk-t-${id}`
+  yield* Effect.acquireRelease(
+    Effect.sync(() => ip("netns", "add", ns)),
+    () => Effect.sync(() => spawnSync("ip", ["netns", "del", ns], { stdio: "ignore" })),
+  )
+  return { ns, ifname: `euk${id}` }
+})
+
+/** Moves our TAP into `ns`, gives the kernel side `address` (CIDR) and brings it up, without IPv6 chatter. */
+export const moveIntoNamespace = (ns: string, tap: string, address: string) =>
+  Effect.sync(() => {
+    ip("link", "set", tap, "netns", ns)
+    ip("-n", ns, "link", "set", tap, "addrgenmode", "none")
+    ip("-n", ns, "addr", "add", address, "dev", tap)
+    ip("-n", ns, "link", "set", tap, "up")
+  })
+
+/** Frames received by the kernel on `ifname` in `ns`. */
+export const kernelRxPackets = (ns: string, ifname: string): number =>
+  JSON.parse(ip("-n", ns, "-s", "-j", "link", "show", ifname))[0].stats64.rx.packets
+
+/** Python that sends `count` frames of 64 bytes (EtherType 0x88b5, payload[0] = i) out of `ifname`. */
+const SENDER = `
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+for i in range(int(sys.argv[2])):
+    s.send(bytes.fromhex("ffffffffffff02000000cafe88b5") + bytes([i % 256]) + bytes(49))
+`
+
+/** The kernel in `ns` sends `count` broadcast test frames out of `ifname`. */
+export const kernelSends = (ns: string, ifname: string, count: number) =>
+  Effect.sync(() => execFileSync("ip", ["netns", "exec", ns, "python3", "-c", SENDER, ifname, String(count)]))

@@ -1,0 +1,124 @@
+/**
+ * The TAP backend against the real kernel, inside a throw-away network
+ * namespace: the kernel's ARP and ping must reach us, and our hand-made ARP
+ * and ICMP replies must make its ping succeed. Skipped (with the reason
+ * printed) without root, /dev/net/tun, `ip`, `ping` or a built addon.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Stream } from "effect"
+import { execFile, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { Netif, formatMac } from "../../../src/net/Netif.ts"
+import type { NetifError } from "../../../src/net/Netif.ts"
+import { layerPacket, layerTap } from "../../../src/net/NetifTap.ts"
+import { ip, kernelRxPackets, kernelSkipReason, moveIntoNamespace, scratchNamespace } from "./netns.ts"
+import { answerFor } from "./replies.ts"
+
+const run = promisify(execFile)
+const reason = kernelSkipReason()
+if (reason !== undefined) console.log(`skipping TAP tests: ${reason}`)
+
+const KERNEL_CIDR = "10.77.0.1/24"
+const OUR_IP = [10, 77, 0, 2]
+const answer = answerFor(OUR_IP)
+
+describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", () => {
+  it.live("the kernel's ARP and pings reach us; our replies make its ping succeed", () =>
+    Effect.gen(function* () {
+      const { ns, ifname: tap } = yield* scratchNamespace
+      yield* Effect.gen(function* () {
+        const netif = yield* Netif
+        yield* moveIntoNamespace(ns, tap, KERNEL_CIDR) // moved after open: our fd keeps working
+        const seen: Array<number> = []
+        yield* Effect.forkScoped(Stream.runForEach(netif.frames, (batch) => {
+          const replies: Array<Uint8Array> = []
+          for (const frame of batch) {
+            seen.push(new DataView(frame.buffer, frame.byteOffset).getUint16(12))
+            const reply = answer(frame, netif.mac)
+            if (reply !== undefined) replies.push(reply)
+          }
+          return replies.length > 0 ? netif.writeBatch(replies) : Effect.void
+        }))
+        const before = kernelRxPackets(ns, tap)
+        const ping = yield* Effect.tryPromise(() =>
+          run("ip", ["netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", OUR_IP.join(".")])
+        )
+        expect(ping.stdout).toContain("3 received")
+        expect(seen).toContain(0x0806)
+        expect(seen.filter((t) => t === 0x0800).length).toBeGreaterThanOrEqual(3)
+        expect(kernelRxPackets(ns, tap) - before).toBeGreaterThanOrEqual(4)
+        expect(ip("-n", ns, "neigh", "show", OUR_IP.join("."))).toContain(formatMac(netif.mac))
+        const stats = yield* netif.stats
+        expect(stats.rxFrames).toBeGreaterThanOrEqual(4)
+        expect(stats.txFrames).toBeGreaterThanOrEqual(4)
+        expect(stats.txErrors + stats.rxErrors).toBe(0)
+
+        const beforeBad = kernelRxPackets(ns, tap)
+        const bad = yield* Effect.flip(netif.writeBatch([new Uint8Array(14 + netif.mtu + 1), new Uint8Array(60)]))
+        expect(bad._tag).toBe("NetifWriteFailed")
+        expect(bad.message).toContain(`exceeds MTU ${netif.mtu}`)
+        expect(kernelRxPackets(ns, tap) - beforeBad).toBe(1) // the well-sized frame still went out
+        expect((yield* netif.stats).txErrors).toBe(1)
+      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap })))
+    }).pipe(Effect.scoped))
+
+  it.live("deleting the namespace (and so the TAP) fails the stream with NetifDisconnected", () =>
+    Effect.gen(function* () {
+      const { ns, ifname: tap } = yield* scratchNamespace
+      yield* Effect.gen(function* () {
+        const netif = yield* Netif
+        yield* moveIntoNamespace(ns, tap, KERNEL_CIDR)
+        const reader = yield* Effect.forkScoped(Stream.runDrain(netif.frames))
+        ip("netns", "del", ns)
+        const error = yield* Fiber.join(reader).pipe(Effect.flip, Effect.timeout("5 seconds"))
+        expect(error._tag).toBe("NetifDisconnected")
+        const writeError = yield* Effect.flip(netif.write(new Uint8Array(60)))
+        expect(writeError._tag).toBe("NetifDisconnected")
+      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap })))
+    }).pipe(Effect.scoped))
+
+  it.live("open failures are typed and say how to fix them", () =>
+    Effect.gen(function* () {
+      const openError = (layer: Layer.Layer<Netif, NetifError>) => Effect.flip(Effect.scoped(Layer.build(layer)))
+      const tap = `euk${randomBytes(4).toString("hex")}`
+      const busy = yield* Effect.scoped(Effect.flatMap(Layer.build(layerTap({ name: tap })), () => openError(layerTap({ name: tap }))))
+      expect(busy._tag).toBe("NetifDeviceOpenFailed")
+      expect(busy.message).toContain(`another process holds ${tap}`)
+      const notTap = yield* openError(layerTap({ name: "lo" }))
+      expect(notTap.message).toContain("lo exists but is not a TAP device")
+      const missing = yield* openError(layerPacket({ name: "euk-none" }))
+      expect(missing.message).toContain("there is no interface euk-none")
+      const noAddon = yield* openError(layerTap({ name: tap, addonPath: "/nonexistent/tap.node" }))
+      expect(noAddon._tag).toBe("NetifAddonUnavailable")
+      expect(noAddon.message).toContain("npm run build:addon")
+    }))
+})
+
+describe.skipIf(reason !== undefined)("AF_PACKET backend (root, network namespace)", () => {
+  it.live("a packet-socket host inside the namespace answers the kernel's ping over a veth", () =>
+    Effect.gen(function* () {
+      const { ns } = yield* scratchNamespace
+      ip("-n", ns, "link", "add", "euk-host", "type", "veth", "peer", "name", "euk-kernel")
+      for (const dev of ["euk-host", "euk-kernel"]) ip("-n", ns, "link", "set", dev, "addrgenmode", "none")
+      ip("-n", ns, "addr", "add", "10.77.1.1/24", "dev", "euk-kernel")
+      for (const dev of ["euk-host", "euk-kernel"]) ip("-n", ns, "link", "set", dev, "up")
+      const host = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          spawn("ip", ["netns", "exec", ns, process.execPath, join(import.meta.dirname, "fixtures", "packet-host.ts"), "euk-host", "10.77.1.2"])
+        ),
+        (child) => Effect.sync(() => child.kill()),
+      )
+      const ready = yield* Effect.callback<string, Error>((resume) => {
+        host.stdout.once("data", (data) => resume(Effect.succeed(String(data))))
+        host.once("exit", (code) => resume(Effect.fail(new Error(`packet host exited with ${code}`))))
+      }).pipe(Effect.timeout("5 seconds"))
+      const hostMac = JSON.parse(ip("-n", ns, "-j", "link", "show", "euk-host"))[0].address
+      expect(ready.trim()).toBe(`ready ${hostMac}`)
+      const ping = yield* Effect.tryPromise(() =>
+        run("ip", ["netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.77.1.2"])
+      )
+      expect(ping.stdout).toContain("3 received")
+    }).pipe(Effect.scoped))
+})
