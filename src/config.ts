@@ -8,3 +8,13 @@ export * as Key from "./core/Key.ts"
 export * as KeyType from "./core/KeyType.ts"
 export { foreign, register } from "./core/Unikernel.ts"
 export type { Job, Step, StepContext, UnikernelConfig } from "./core/Unikernel.ts"
+export {
+  archiveOfFiles,
+  blockOfFile,
+  crunch,
+  direct,
+  fatOfFiles,
+  genericKvRo,
+  imageStep,
+  kvRoKey,
+} from "./block/devices.ts"

@@ -10,3 +10,19 @@ export { MClock } from "./core/MClock.ts"
 export { PClock } from "./core/PClock.ts"
 export { Random } from "./core/Random.ts"
 export { Time } from "./core/Time.ts"
+export {
+  Block,
+  BlockDisconnected,
+  BlockIoFailure,
+  BlockOutOfRange,
+  BlockReadOnly,
+  BlockUnaligned,
+  KvCorrupt,
+  KvDictionaryExpected,
+  KvInvalidKey,
+  KvInvalidRange,
+  KvNotFound,
+  KvRo,
+  KvValueExpected,
+} from "./block/index.ts"
+export type { BlockError, BlockInfo, KvRoError } from "./block/index.ts"

@@ -1,7 +1,7 @@
 /**
- * `effect-uk build`: type-check the generated entry point, bundle it with
- * esbuild into one minified file, write the executable `DIR/<name>` and run
- * the custom build steps.
+ * `effect-uk build`: run the build steps (the devices' and config.ts's), then
+ * type-check the generated entry point, bundle it with esbuild into one
+ * minified file and write the executable `DIR/<name>`.
  */
 import * as esbuild from "esbuild"
 import { Effect } from "effect"
@@ -12,7 +12,8 @@ import type { LoadedConfig } from "./LoadConfig.ts"
 import { readManifest, type Manifest } from "./Manifest.ts"
 import { buildDir, bundleFile, entryFile, launcherFile } from "./Paths.ts"
 import { selfResolvePlugin } from "./SelfPackage.ts"
-import { runBuildSteps } from "./Steps.ts"
+import { runBuildSteps, stepSourceFiles } from "./Steps.ts"
+import { computeConfiguration } from "./Configuration.ts"
 import { typeCheck } from "./TypeCheck.ts"
 
 /** The list of files the bundle was made from, beside it, for staleness checks. */
@@ -67,13 +68,17 @@ export const build = (loaded: LoadedConfig, progress: (line: string) => void) =>
   Effect.gen(function* () {
     const { dir } = loaded
     const manifest = yield* readManifest(dir)
+    const { steps } = yield* computeConfiguration(loaded, manifest.target, manifest.arguments)
+    yield* runBuildSteps(dir, steps, progress)
     progress(`type-checking ${path.relative(process.cwd(), entryFile(dir))}`)
     yield* typeCheck([entryFile(dir), path.join(dir, "config.ts")])
     progress(`bundling ${manifest.name}`)
     const result = yield* bundle(dir, manifest)
-    const inputs = Object.keys(result.metafile.inputs).map((input) => path.resolve(input))
+    const inputs = [
+      ...Object.keys(result.metafile.inputs).map((input) => path.resolve(input)),
+      ...stepSourceFiles(dir, steps),
+    ]
     fs.writeFileSync(bundleInputsFile(dir), JSON.stringify(inputs, null, 2) + "\n")
     fs.writeFileSync(launcherFile(dir, manifest.name), launcherSource(manifest, process.execPath), { mode: 0o755 })
-    yield* runBuildSteps(dir, loaded.config.steps, progress)
     return manifest
   })

@@ -2,18 +2,31 @@
  * `effect-uk clean`: run the custom clean steps and remove everything
  * configure and build made, so the folder is as it is in git.
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
+import { computeConfiguration } from "./Configuration.ts"
+import { readManifest } from "./Manifest.ts"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { LoadedConfig } from "./LoadConfig.ts"
 import { buildDir, launcherFile } from "./Paths.ts"
 import { runCleanSteps } from "./Steps.ts"
 
-/** Clean a unikernel's directory; returns the paths removed (relative to it). */
+/**
+ * Clean a unikernel's directory; returns the paths removed (relative to it).
+ * The steps are those of the configuration that was made, or config.ts's own
+ * when it was never configured.
+ */
 export const clean = (loaded: LoadedConfig) =>
   Effect.gen(function* () {
     const { dir, config } = loaded
-    yield* runCleanSteps(dir, config.steps)
+    const manifest = yield* readManifest(dir).pipe(Effect.option)
+    const steps = Option.isSome(manifest)
+      ? (yield* computeConfiguration(loaded, manifest.value.target, manifest.value.arguments).pipe(
+        Effect.map((c) => c.steps),
+        Effect.orElseSucceed(() => config.steps),
+      ))
+      : config.steps
+    yield* runCleanSteps(dir, steps)
     const removed: Array<string> = []
     for (const target of [launcherFile(dir, config.name), buildDir(dir)]) {
       if (fs.existsSync(target)) {
@@ -21,5 +34,5 @@ export const clean = (loaded: LoadedConfig) =>
         removed.push(path.relative(dir, target))
       }
     }
-    return [...removed, ...config.steps.flatMap((s) => s.files)]
+    return [...removed, ...steps.flatMap((s) => s.files)]
   })

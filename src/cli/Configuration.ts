@@ -11,6 +11,7 @@ import * as Key from "../core/Key.ts"
 import { logsKey } from "../core/Log.ts"
 import { availableTargets, type Target } from "../core/Target.ts"
 import { BadArguments, DeviceUnavailable, TargetUnavailable } from "./CliError.ts"
+import type { Step } from "../core/Unikernel.ts"
 import type { LoadedConfig } from "./LoadConfig.ts"
 import type { Manifest } from "./Manifest.ts"
 
@@ -54,6 +55,11 @@ const resolveDevices = (
   values: ReadonlyMap<string, unknown>,
 ): Effect.Effect<Array<ResolvedDevice>, DeviceUnavailable> => {
   const resolved = new Map<string, ResolvedDevice>()
+  const exports = loaded.config.main.exports
+  const mainExport = (value: unknown) => {
+    const name = Object.keys(exports).find((n) => exports[n] === value)
+    return name === undefined ? undefined : `Unikernel.${name}`
+  }
   const visit = (device: AnyDevice, registered: boolean): DeviceUnavailable | undefined => {
     const known = resolved.get(device.name)
     if (known) {
@@ -61,7 +67,7 @@ const resolveDevices = (
         ? undefined
         : new DeviceUnavailable({ device: device.name, reason: "two different devices have this name" })
     }
-    const implementation = device.implement({ target, keys: values, dir: loaded.dir })
+    const implementation = device.implement({ target, keys: values, dir: loaded.dir, mainExport })
     if (typeof implementation === "string") return new DeviceUnavailable({ device: device.name, reason: implementation })
     for (const dependency of implementation.dependsOn ?? []) {
       const failure = visit(dependency, false)
@@ -77,12 +83,18 @@ const resolveDevices = (
   return Effect.succeed([...resolved.values()])
 }
 
+/** A computed configuration: the manifest to write, and every build step (devices' first, then config.ts's). */
+export interface Configuration {
+  readonly manifest: Manifest
+  readonly steps: ReadonlyArray<Step>
+}
+
 /** Compute the configuration for `target` from the configure command line. */
 export const computeConfiguration = (
   loaded: LoadedConfig,
   target: Target,
   argv: ReadonlyArray<string>,
-): Effect.Effect<Manifest, TargetUnavailable | DeviceUnavailable | BadArguments> =>
+): Effect.Effect<Configuration, TargetUnavailable | DeviceUnavailable | BadArguments> =>
   Effect.gen(function* () {
     if (!availableTargets.includes(target)) {
       return yield* new TargetUnavailable({ target, available: availableTargets })
@@ -96,8 +108,8 @@ export const computeConfiguration = (
     const values = new Map([...first.values, ...second.values])
     const keys = [...firstKeys, ...implementationKeys]
     const { config } = loaded
-    const stepFiles = config.steps.flatMap((s) => s.files)
-    return {
+    const steps = [...devices.flatMap((d) => d.implementation.steps ?? []), ...config.steps]
+    const manifest: Manifest = {
       name: config.name,
       target,
       arguments: argv,
@@ -124,7 +136,8 @@ export const computeConfiguration = (
         value: key.type.format(values.has(key.name) ? values.get(key.name) : key.default),
       })),
       packages: [...new Set([...config.packages, ...devices.flatMap((d) => d.implementation.packages ?? [])])],
-      files: ["_build", config.name, ...stepFiles],
-      steps: config.steps.map((s) => ({ description: s.description, files: s.files })),
+      files: ["_build", config.name, ...steps.flatMap((s) => s.files)],
+      steps: steps.map((s) => ({ description: s.description, files: s.files })),
     }
+    return { manifest, steps }
   })

@@ -14,7 +14,7 @@ import { buildDir, entryFile, manifestFile } from "./Paths.ts"
 /** Configure a loaded unikernel for `target` with the configure-time key arguments. */
 export const configure = (loaded: LoadedConfig, target: Target, argv: ReadonlyArray<string>) =>
   Effect.gen(function* () {
-    const manifest = yield* computeConfiguration(loaded, target, argv)
+    const { manifest } = yield* computeConfiguration(loaded, target, argv)
     fs.mkdirSync(buildDir(loaded.dir), { recursive: true })
     fs.writeFileSync(entryFile(loaded.dir), entrySource(manifest))
     fs.writeFileSync(manifestFile(loaded.dir), encodeManifest(manifest))

@@ -18,10 +18,10 @@ const inDir = <A, E>(dir: string, effect: Effect.Effect<A, E>): Effect.Effect<A,
     (previous) => Effect.sync(() => process.chdir(previous)),
   )
 
-/** Run each step's build, in `dir`, unless all its files exist already. */
+/** Run each step's build, in `dir`, unless it has no sources and all its files exist already. */
 export const runBuildSteps = (dir: string, steps: ReadonlyArray<Step>, progress: (line: string) => void) =>
   Effect.forEach(steps, (step) =>
-    step.files.length > 0 && step.files.every((f) => fs.existsSync(path.join(dir, f)))
+    step.sources === undefined && step.files.length > 0 && step.files.every((f) => fs.existsSync(path.join(dir, f)))
       ? Effect.void
       : Effect.sync(() => progress(step.description)).pipe(
         Effect.andThen(inDir(dir, step.build({ dir }))),
@@ -37,3 +37,12 @@ export const runCleanSteps = (dir: string, steps: ReadonlyArray<Step>) =>
       })),
       Effect.mapError((cause) => new StepFailed({ step: `clean: ${step.description}`, cause })),
     ), { discard: true })
+
+/** Every file under the steps' sources (absolute), for staleness checks. */
+export const stepSourceFiles = (dir: string, steps: ReadonlyArray<Step>): Array<string> =>
+  steps.flatMap((step) => step.sources ?? []).flatMap((source) => {
+    const full = path.join(dir, source)
+    if (!fs.existsSync(full)) return []
+    if (!fs.statSync(full).isDirectory()) return [full]
+    return (fs.readdirSync(full, { recursive: true }) as Array<string>).map((f) => path.join(full, f))
+  })

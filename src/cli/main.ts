@@ -124,7 +124,7 @@ const makeCommand = (split: SplitArgv, preloaded: LoadedConfig | undefined) => {
   }, ({ info, target, dir }) =>
     reported(Effect.gen(function* () {
       const loaded = yield* loadConfig(dir)
-      const manifest = yield* computeConfiguration(loaded, target, split.keys)
+      const { manifest } = yield* computeConfiguration(loaded, target, split.keys)
       const answers = {
         name: manifest.name + "\n",
         packages: manifest.packages.map((p) => p + "\n").join(""),
@@ -141,7 +141,7 @@ const makeCommand = (split: SplitArgv, preloaded: LoadedConfig | undefined) => {
   }, ({ dot, target, dir }) =>
     reported(Effect.gen(function* () {
       const loaded = yield* loadConfig(dir)
-      const manifest = yield* computeConfiguration(loaded, target, split.keys)
+      const { manifest } = yield* computeConfiguration(loaded, target, split.keys)
       yield* print(dot ? describeDot(manifest) : describeText(manifest))
     }))).pipe(Command.withDescription("Describe the configuration and its device graph"))
 

@@ -8,6 +8,7 @@
  */
 import type { AnyKey } from "./Key.ts"
 import type { Target } from "./Target.ts"
+import type { Step } from "./Unikernel.ts"
 
 /** A module the generated entry point imports as a namespace: `import * as <as> from "<from>"`. */
 export interface Import {
@@ -29,7 +30,15 @@ export interface Implementation {
   readonly keys?: ReadonlyArray<AnyKey>
   /** npm packages the layer needs at run time, installed by `effect-uk depend`. */
   readonly packages?: ReadonlyArray<string>
+  /** Steps `build` runs before bundling (generating a crunch module, making an image). */
+  readonly steps?: ReadonlyArray<Step>
 }
+
+/** The code of a path relative to the unikernel's directory, resolved when the unikernel runs. */
+export const unikernelFileCode = (relative: string): { readonly imports: ReadonlyArray<Import>; readonly code: string } => ({
+  imports: [{ from: "effect-uk/runtime", as: "Runtime" }],
+  code: `Runtime.unikernelFile(import.meta.url, ${JSON.stringify(relative)})`,
+})
 
 /** What a device's implementation may depend on at configure time. */
 export interface ImplementContext {
@@ -38,6 +47,8 @@ export interface ImplementContext {
   readonly keys: ReadonlyMap<string, unknown>
   /** The unikernel's directory (absolute). */
   readonly dir: string
+  /** The code naming `value` as an export of the main module (`Unikernel.Disk2`), if it is one. */
+  readonly mainExport: (value: unknown) => string | undefined
 }
 
 /** A device providing the service `S`. */

@@ -39,6 +39,8 @@ export interface Job<R> {
   readonly export: string
   /** True when the export is a module-like object whose `start` is the program. */
   readonly hasStart: boolean
+  /** The main module's exports, so devices can name the program's own services. */
+  readonly exports: Readonly<Record<string, unknown>>
 }
 
 /** The property `effect-uk configure` attaches to each module namespace loaded by `config.ts`. */
@@ -65,7 +67,7 @@ export const foreign = <M, K extends keyof M & string>(
   const value = (module as Record<string, unknown>)[name]
   if (value === undefined) throw new Error(`foreign: ${path} has no export "${name}"`)
   const hasStart = !Effect.isEffect(value) && typeof value === "object" && value !== null && "start" in value
-  return { module: path, export: name, hasStart }
+  return { module: path, export: name, hasStart, exports: module as Readonly<Record<string, unknown>> }
 }
 
 /** Everything a build or clean step may use. */
@@ -85,7 +87,13 @@ export interface Step {
   readonly description: string
   /** Files the step makes, relative to the unikernel's directory. */
   readonly files: ReadonlyArray<string>
-  /** Make the files; skipped when they all exist already. */
+  /**
+   * Files or directories the step reads, relative to the unikernel's
+   * directory: when given, the step runs at every build and `run` rebuilds
+   * when they change; without them the step is skipped while its files exist.
+   */
+  readonly sources?: ReadonlyArray<string>
+  /** Make the files. */
   readonly build: (context: StepContext) => Effect.Effect<void, unknown>
   /** Extra clean-up; the listed files are removed in any case. */
   readonly clean?: (context: StepContext) => Effect.Effect<void, unknown>
