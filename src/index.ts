@@ -26,3 +26,5 @@ export {
   KvValueExpected,
 } from "./block/index.ts"
 export type { BlockError, BlockInfo, KvRoError } from "./block/index.ts"
+export { Stack, StackDeviceFailed, StackInvalidArgument, StackPortUnavailable, StackUnreachable, TcpClosed, TcpRefused, TcpReset, TcpTimeout } from "./net/Stack.ts"
+export type { Datagram, Endpoint, Flow, StackError, TcpError } from "./net/Stack.ts"

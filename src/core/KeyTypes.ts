@@ -4,3 +4,4 @@
  */
 export { bool, choice, int, port, string } from "./KeyType.ts"
 export { levelSpecType as levelSpec } from "./LogLevels.ts"
+export { ipv4, ipv4Cidr, optional } from "./NetKeyTypes.ts"

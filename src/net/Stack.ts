@@ -1,0 +1,154 @@
+/**
+ * The `Stack` device: the program-facing TCP/IP API (MirageOS `Stackv4`).
+ * Two implementations provide it: the socket stack over the host's
+ * `node:dgram`/`node:net` (`--net socket`) and our own direct stack over a
+ * `Netif` (`--net direct`). A program written against `Stack` runs on both.
+ *
+ * Addresses at this API are dotted IPv4 strings (`"10.0.0.2"`).
+ */
+import { Context, Data } from "effect"
+import type { Effect, Scope, Stream } from "effect"
+
+/** An IPv4 address and a port. */
+export interface Endpoint {
+  readonly address: string
+  readonly port: number
+}
+
+/** A received UDP datagram. */
+export interface Datagram {
+  readonly source: Endpoint
+  readonly destination: Endpoint
+  /** The payload; a view the handler may keep. */
+  readonly payload: Uint8Array
+}
+
+/** A port is in use, or may not be used (privileged, out of range). */
+export class StackPortUnavailable extends Data.TaggedError("StackPortUnavailable")<{
+  readonly protocol: "udp" | "tcp"
+  readonly port: number
+  readonly reason: string
+}> {
+  override get message() {
+    return `${this.protocol} port ${this.port} is unavailable: ${this.reason}; choose another port or stop what holds it`
+  }
+}
+
+/** A destination cannot be reached (no route, no ARP answer, host unreachable). */
+export class StackUnreachable extends Data.TaggedError("StackUnreachable")<{
+  readonly address: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `${this.address} is unreachable: ${this.reason}; check --ipv4, --ipv4-gateway and the peer`
+  }
+}
+
+/** An argument is malformed (not an IPv4 address, payload too large…). */
+export class StackInvalidArgument extends Data.TaggedError("StackInvalidArgument")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason
+  }
+}
+
+/** The stack's device failed underneath (the network interface went away…). */
+export class StackDeviceFailed extends Data.TaggedError("StackDeviceFailed")<{ readonly reason: string; readonly cause?: unknown }> {
+  override get message() {
+    return `network device failed: ${this.reason}`
+  }
+}
+
+/** A TCP connection attempt was refused (RST). */
+export class TcpRefused extends Data.TaggedError("TcpRefused")<{ readonly remote: Endpoint }> {
+  override get message() {
+    return `connection to ${this.remote.address}:${this.remote.port} refused: nothing listens there`
+  }
+}
+
+/** A TCP connection attempt or a connection timed out. */
+export class TcpTimeout extends Data.TaggedError("TcpTimeout")<{ readonly remote: Endpoint; readonly during: string }> {
+  override get message() {
+    return `connection to ${this.remote.address}:${this.remote.port} timed out during ${this.during}`
+  }
+}
+
+/** The peer reset the connection. */
+export class TcpReset extends Data.TaggedError("TcpReset")<{ readonly remote: Endpoint }> {
+  override get message() {
+    return `connection to ${this.remote.address}:${this.remote.port} was reset by the peer`
+  }
+}
+
+/** The connection is closed for this operation (write after shutdown or close). */
+export class TcpClosed extends Data.TaggedError("TcpClosed")<{ readonly remote: Endpoint; readonly operation: string }> {
+  override get message() {
+    return `cannot ${this.operation}: the connection to ${this.remote.address}:${this.remote.port} is closed`
+  }
+}
+
+/** Every error of the Stack device. */
+export type StackError =
+  | StackPortUnavailable
+  | StackUnreachable
+  | StackInvalidArgument
+  | StackDeviceFailed
+  | TcpRefused
+  | TcpTimeout
+  | TcpReset
+  | TcpClosed
+
+/** Every error of a TCP flow. */
+export type TcpError = TcpRefused | TcpTimeout | TcpReset | TcpClosed | StackUnreachable | StackDeviceFailed
+
+/** One TCP connection (MirageOS `flow`). */
+export interface Flow {
+  readonly local: Endpoint
+  readonly remote: Endpoint
+  /** The next bytes received, or `undefined` at the end of the stream (the peer closed its side). */
+  readonly read: Effect.Effect<Uint8Array | undefined, TcpError>
+  /** Send bytes; waits while the send buffer is full (backpressure). */
+  readonly write: (data: Uint8Array) => Effect.Effect<void, TcpError>
+  /** Send several buffers in order, as one write. */
+  readonly writev: (data: ReadonlyArray<Uint8Array>) => Effect.Effect<void, TcpError>
+  /** Close our sending side (FIN); reading goes on. */
+  readonly shutdown: Effect.Effect<void, TcpError>
+  /** Close the connection both ways and release it. */
+  readonly close: Effect.Effect<void>
+  /** The bytes received, as a stream that ends with the peer's FIN. */
+  readonly stream: Stream.Stream<Uint8Array, TcpError>
+}
+
+/** The program-facing TCP/IP stack. */
+export class Stack extends Context.Service<Stack, {
+  /** The stack's IPv4 addresses. */
+  readonly addresses: ReadonlyArray<string>
+  readonly udp: {
+    /**
+     * Call `handler` for every datagram to `port` until the scope closes
+     * (MirageOS `listen_udpv4`); one datagram at a time per port.
+     */
+    readonly listen: (
+      port: number,
+      handler: (datagram: Datagram) => Effect.Effect<void>,
+    ) => Effect.Effect<void, StackError, Scope.Scope>
+    /** Send one datagram; from `sourcePort`, or an ephemeral port. */
+    readonly send: (
+      destination: Endpoint,
+      payload: Uint8Array,
+      options?: { readonly sourcePort?: number },
+    ) => Effect.Effect<void, StackError>
+  }
+  readonly tcp: {
+    /**
+     * Accept connections on `port` until the scope closes, running `handler`
+     * in its own fiber for each (MirageOS `listen_tcpv4`); the flow is closed
+     * when the handler ends.
+     */
+    readonly listen: (
+      port: number,
+      handler: (flow: Flow) => Effect.Effect<void>,
+    ) => Effect.Effect<void, StackError, Scope.Scope>
+    /** Open a connection; it is closed when the scope closes. */
+    readonly connect: (remote: Endpoint) => Effect.Effect<Flow, StackError, Scope.Scope>
+  }
+}>()("effect-uk/Stack") {}

@@ -1,0 +1,39 @@
+/**
+ * The contract between the direct stack's IPv4 layer and the transport
+ * protocols above it (UDP, TCP). Everything here is plain synchronous code
+ * called from the stack's receive fiber: no Effect per packet.
+ */
+import type { Ipv4 } from "../wire/addr.ts"
+
+/** What the IPv4 layer gives a transport protocol for sending. */
+export interface IpSender {
+  /** Our address used as the source toward `destination`, or undefined when there is no route. */
+  readonly sourceFor: (destination: Ipv4) => Ipv4 | undefined
+  /** The largest transport segment (header and payload) that fits one IPv4 packet on the link. */
+  readonly maxSegment: number
+  /**
+   * Send one IPv4 packet of protocol `protocol` whose payload (the transport
+   * header and data, `length` bytes) `write` puts at `buffer[offset…]`, given
+   * the source address it will carry (for pseudo-header checksums). Larger
+   * payloads are fragmented. Returns false when the packet was dropped (no
+   * route, or the queue waiting for ARP is full); true when it was sent or
+   * queued for ARP resolution.
+   */
+  readonly send: (
+    destination: Ipv4,
+    protocol: number,
+    length: number,
+    write: (buffer: Uint8Array, offset: number, source: Ipv4) => void,
+  ) => boolean
+}
+
+/** A transport protocol plugged into the IPv4 layer. */
+export interface TransportProtocol {
+  /** The IPv4 protocol number (17 UDP, 6 TCP). */
+  readonly protocol: number
+  /**
+   * One packet for us (after reassembly). `payload` is a view valid only
+   * during the call: copy what must be kept. `nowMs` is the stack clock.
+   */
+  readonly input: (source: Ipv4, destination: Ipv4, payload: Uint8Array, nowMs: number) => void
+}

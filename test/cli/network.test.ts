@@ -1,0 +1,83 @@
+/**
+ * Tutorial step 4 on the socket stack (`--net socket`): the stackv4 and
+ * network examples, built and run, talked to with nc over loopback.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { spawn, spawnSync } from "node:child_process"
+import * as net from "node:net"
+import * as path from "node:path"
+import { cli, logLines, root } from "./cli.ts"
+
+/** A free loopback port. */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+/** Start a built unikernel, wait for its first log line, run `talk`, stop it with SIGTERM; returns its log. */
+const runWhile = async (executable: string, args: Array<string>, talk: () => void) => {
+  const child = spawn(executable, args, { stdio: ["ignore", "pipe", "pipe"] })
+  let log = ""
+  child.stderr.on("data", (data) => (log += data))
+  const started = Date.now()
+  while (log === "" && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50))
+  talk()
+  await new Promise((r) => setTimeout(r, 500))
+  child.kill("SIGTERM")
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
+  return { log, code }
+}
+
+/** `echo -n TEXT | nc ARGS`. */
+const nc = (text: string, ...args: Array<string>) => {
+  const result = spawnSync("nc", args, { input: text, timeout: 5000 })
+  if (result.error) throw result.error
+}
+
+const hasNc = spawnSync("nc", ["-h"]).error === undefined
+
+describe("step 4 on the socket stack", () => {
+  it.skipIf(!hasNc)("stackv4 logs a UDP datagram and TCP data sent with nc to 127.0.0.1", async () => {
+    const [udp, tcp] = [await freePort(), await freePort()]
+    expect(cli("configure", "examples/stackv4", "--net", "socket").code).toBe(0)
+    expect(cli("build", "examples/stackv4").code).toBe(0)
+    const { log, code } = await runWhile(
+      path.join(root, "examples/stackv4/stackv4"),
+      [`--udp-port=${udp}`, `--tcp-port=${tcp}`],
+      () => {
+        nc("hello udp world", "-n4u", "-w1", "127.0.0.1", String(udp))
+        nc("hello tcp world", "-n4", "-w1", "127.0.0.1", String(tcp))
+      },
+    )
+    expect(code).toBe(143)
+    const lines = logLines(log)
+    expect(lines).toContain("INF [application] IP address: 0.0.0.0")
+    expect(lines.some((l) => new RegExp(`^INF \\[application\\] UDP 127\\.0\\.0\\.1\\.\\d+ > 0\\.0\\.0\\.0\\.${udp}: "hello udp world"$`).test(l))).toBe(true)
+    expect(lines.some((l) => new RegExp(`^INF \\[application\\] TCP 127\\.0\\.0\\.1\\.\\d+ > _\\.${tcp}$`).test(l))).toBe(true)
+    expect(lines).toContain(`INF [application] read: 15 "hello tcp world"`)
+    expect(cli("clean", "examples/stackv4").code).toBe(0)
+  })
+
+  it.skipIf(!hasNc)("network logs each connection and what it reads", async () => {
+    const port = await freePort()
+    expect(cli("configure", "examples/network", `--port=${port}`).code).toBe(0)
+    expect(cli("build", "examples/network").code).toBe(0)
+    const { log } = await runWhile(path.join(root, "examples/network/network"), [], () =>
+      nc("hello tcp world", "-n4", "-w1", "127.0.0.1", String(port)))
+    const lines = logLines(log)
+    expect(lines.some((l) => /^INF \[application\] new tcp connection from IP 127\.0\.0\.1 on port \d+$/.test(l))).toBe(true)
+    expect(lines).toContain(`INF [application] read: 15 "hello tcp world"`)
+    expect(lines).toContain("INF [application] Closing connection!")
+    expect(cli("clean", "examples/network").code).toBe(0)
+  })
+
+  it("--net takes socket or direct at configure time only", () => {
+    const bad = cli("configure", "examples/network", "--net=carrier-pigeon")
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain(`invalid value "carrier-pigeon" for --net: expected one of socket, direct`)
+    expect(cli("help", "configure", "examples/network").stdout).toContain("--net=NET (absent=socket)")
+  })
+})
