@@ -18,4 +18,4 @@ export {
   imageStep,
   kvRoKey,
 } from "./block/devices.ts"
-export { genericStackv4 } from "./net/devices.ts"
+export { defaultNetwork, genericStackv4 } from "./net/devices.ts"

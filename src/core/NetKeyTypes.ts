@@ -5,6 +5,7 @@
  * them, with the pure wire-format parsers.
  */
 import { formatCidr, formatIpv4, parseCidr, parseIpv4 } from "../net/wire/addr.ts"
+import { isRejected } from "../net/wire/result.ts"
 import type { KeyType } from "./KeyType.ts"
 
 /** A dotted IPv4 address. */
@@ -27,7 +28,7 @@ export const ipv4Cidr: KeyType<string> = {
   isFlag: false,
   parse: (text) => {
     const cidr = parseCidr(text)
-    return "_tag" in cidr
+    return isRejected(cidr)
       ? { ok: false, expected: "an IPv4 address with its prefix length such as 10.0.0.2/24" }
       : { ok: true, value: formatCidr(cidr) }
   },

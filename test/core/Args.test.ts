@@ -102,3 +102,17 @@ describe("key types", () => {
     expect(() => Key.create("Bad Name", KeyType.string, { doc: "", default: "" })).toThrow(/not valid/)
   })
 })
+
+describe("network key types", () => {
+  it("read IPv4 addresses, prefixes and optional values", async () => {
+    const { ipv4, ipv4Cidr, optional } = await import("../../src/core/NetKeyTypes.ts")
+    expect(ipv4Cidr.parse("10.0.0.2/24")).toEqual({ ok: true, value: "10.0.0.2/24" })
+    expect(ipv4Cidr.parse("10.0.0.2").ok).toBe(false)
+    expect(ipv4Cidr.parse("10.0.0.2/33").ok).toBe(false)
+    expect(ipv4.parse("192.168.1.1")).toEqual({ ok: true, value: "192.168.1.1" })
+    expect(ipv4.parse("192.168.1.256").ok).toBe(false)
+    expect(optional(ipv4).parse("")).toEqual({ ok: true, value: undefined })
+    expect(optional(ipv4).format(undefined)).toBe("")
+    expect(optional(ipv4).code).toBe("optional(KeyTypes.ipv4)")
+  })
+})

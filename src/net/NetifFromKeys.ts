@@ -1,0 +1,24 @@
+/**
+ * The network interface a target gives the direct stack, configured by keys:
+ * the device named by `--interface` (created if missing, reused if it
+ * exists), with every frame recorded to `--pcap=FILE` when given.
+ */
+import { Effect, Layer } from "effect"
+import { interfaceKey, pcapKey } from "./keys.ts"
+import type { Netif, NetifError } from "./Netif.ts"
+import { layerPacket, layerTap } from "./NetifTap.ts"
+import { withPcap } from "./Pcap.ts"
+
+/** Wrap a Netif layer in the pcap tee when `--pcap` is given. */
+const withPcapFromKey = <E>(netif: Layer.Layer<Netif, E>): Effect.Effect<Layer.Layer<Netif, E | NetifError>> =>
+  Effect.map(pcapKey, (pcap) => (pcap === undefined ? netif : withPcap(pcap).pipe(Layer.provide(netif))))
+
+/** A TAP device named by `--interface` (unix target). */
+export const layerTapFromKeys: Layer.Layer<Netif, NetifError> = Layer.unwrap(
+  Effect.flatMap(interfaceKey, (name) => withPcapFromKey(layerTap({ name }))),
+)
+
+/** An existing interface named by `--interface`, through an AF_PACKET socket (inside a VM). */
+export const layerPacketFromKeys: Layer.Layer<Netif, NetifError> = Layer.unwrap(
+  Effect.flatMap(interfaceKey, (name) => withPcapFromKey(layerPacket({ name }))),
+)

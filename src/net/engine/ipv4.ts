@@ -1,0 +1,451 @@
+/**
+ * The IPv4 layer of the direct stack as one synchronous state machine over
+ * Ethernet frames: ARP, IPv4 input (filtering, reassembly), ICMP echo,
+ * dispatch to transport protocols, and output (routing, fragmentation, ARP
+ * resolution). No Effect and no I/O: frames come in through `receive`,
+ * frames to send pile up in an outbox taken with `takeOutput`, timers run
+ * when the shell calls `tick` at `nextDeadline()`. The clock is the `now`
+ * function given at creation (Effect's `Clock` in the shell, so `TestClock`
+ * drives it).
+ *
+ * Transports (UDP, TCP) plug in with `register` and send through `sender`
+ * (the `IpSender` of `direct/Transport.ts`). A TCP segment nobody claims is
+ * answered with a reset, any other unclaimed protocol with an ICMP protocol
+ * unreachable (RFC 1122 §3.2.2.1, §4.2.2.13).
+ */
+import type { IpSender, TransportProtocol } from "../direct/Transport.ts"
+import type { Ipv4, Ipv4Cidr, Mac } from "../wire/addr.ts"
+import { MAC_BROADCAST, MAC_ZERO, formatIpv4, writeMac } from "../wire/addr.ts"
+import * as ArpWire from "../wire/arp.ts"
+import * as Ethernet from "../wire/ethernet.ts"
+import * as Icmpv4 from "../wire/icmpv4.ts"
+import * as Ipv4Wire from "../wire/ipv4.ts"
+import * as Tcp from "../wire/tcp.ts"
+import { ArpEngine, ethernetDestination } from "./arp.ts"
+import type { ArpLimits, Failed, Resolved } from "./arp.ts"
+import { echoLength, quoteOf, writeEcho, writeUnreachable } from "./icmp.ts"
+import { FrameBuffers, packetize } from "./packetize.ts"
+import { Reassembly } from "./reassembly.ts"
+import type { ReassemblyLimits } from "./reassembly.ts"
+import { accepts, route, validSource } from "./route.ts"
+import type { Interface } from "./route.ts"
+import { RESET_LENGTH, resetFor, writeReset } from "./tcpReset.ts"
+
+/** What an IPv4 engine is made of. */
+export interface Ipv4EngineOptions {
+  readonly mac: Mac
+  /** The link MTU: the largest IPv4 packet (the Ethernet payload). */
+  readonly mtu: number
+  readonly cidr: Ipv4Cidr
+  readonly gateway?: Ipv4 | undefined
+  /** ARP entries that never expire and win over learned ones. */
+  readonly staticArp?: ReadonlyMap<Ipv4, Mac>
+  readonly arpLimits?: Partial<ArpLimits>
+  readonly reassemblyLimits?: Partial<ReassemblyLimits>
+  /** The clock, in milliseconds. */
+  readonly now: () => number
+  /** TTL of the packets we send (default 64). */
+  readonly ttl?: number
+  /** Seed of the IPv4 identification counter (default 0). */
+  readonly firstIdentification?: number
+  /** Called when the outbox goes from empty to non-empty. */
+  readonly onOutput?: () => void
+  /** Called when a deadline appears that is earlier than the one the timer is armed for. */
+  readonly onDeadline?: () => void
+}
+
+/** Sees the ICMP messages received other than echo requests (echo replies, errors). */
+export type IcmpObserver = (source: Ipv4, message: Icmpv4.Message, now: number) => void
+
+/** Whether a destination's next hop is known. */
+export type Resolution =
+  | { readonly _tag: "Ready" }
+  | { readonly _tag: "NoRoute"; readonly reason: string }
+  /** ARP is asking; the callback will be called; `cancel` forgets it. */
+  | { readonly _tag: "Waiting"; readonly cancel: () => void }
+
+/** Called once a resolution ends: `undefined` when resolved, else why not. */
+export type ResolutionCallback = (problem: string | undefined) => void
+
+/** Counters of the IPv4 layer. */
+export interface Ipv4Stats {
+  framesReceived: number
+  /** Frames or packets that are not for us (other MACs, other addresses). */
+  notForUs: number
+  /** Frames or packets that failed to parse. */
+  malformed: number
+  /** Packets (or reassembled datagrams) handed to ICMP or a transport. */
+  delivered: number
+  /** Packets of a protocol nobody handles. */
+  noProtocol: number
+  packetsSent: number
+  fragmentsSent: number
+  /** Packets not sent: no route, too big, or the ARP queue full. */
+  sendDropped: number
+  echoReplies: number
+  tcpResets: number
+  icmpErrors: number
+  /** Exceptions thrown while handling a frame (a bug; the frame is dropped). */
+  faults: number
+}
+
+const READY: Resolution = { _tag: "Ready" }
+const NO_FRAMES: ReadonlyArray<Uint8Array> = []
+/** Fault messages kept between two `takeFaults`. */
+const MAX_FAULTS = 16
+
+/** The IPv4 layer over one Ethernet interface. */
+export class Ipv4Engine {
+  /** Counters since creation. */
+  readonly stats: Ipv4Stats = {
+    framesReceived: 0, notForUs: 0, malformed: 0, delivered: 0, noProtocol: 0, packetsSent: 0, fragmentsSent: 0,
+    sendDropped: 0, echoReplies: 0, tcpResets: 0, icmpErrors: 0, faults: 0,
+  }
+  /** The ARP cache and resolver. */
+  readonly arp: ArpEngine<Uint8Array>
+  /** The reassembly buffer. */
+  readonly reassembly: Reassembly
+  /** Our address, subnet and gateway. */
+  readonly iface: Interface
+  /** What transports send with. */
+  readonly sender: IpSender
+  private readonly mac: Mac
+  private readonly mtu: number
+  private readonly ttl: number
+  private readonly now: () => number
+  private readonly onOutput: () => void
+  private readonly onDeadline: () => void
+  private readonly buffers = new FrameBuffers()
+  private readonly transports = new Array<TransportProtocol | undefined>(256)
+  private readonly icmpObservers = new Set<IcmpObserver>()
+  private readonly waiters = new Map<Ipv4, Set<ResolutionCallback>>()
+  private out: Array<Uint8Array> = []
+  private faults: Array<string> = []
+  private identification: number
+  private armed = Infinity
+  private deadlinesMoved = false
+  /** The packet being delivered, for `unreachable`: its header, payload and source; undefined outside a delivery. */
+  private currentHeader: Uint8Array | undefined = undefined
+  private currentPayload: Uint8Array = new Uint8Array(0)
+  private currentSource: Ipv4 = 0
+  private currentUnicast = false
+
+  constructor(options: Ipv4EngineOptions) {
+    if (!(options.mtu >= 68)) throw new RangeError(`Ipv4Engine: MTU ${options.mtu} is below IPv4's minimum of 68`)
+    this.mac = options.mac
+    this.mtu = Math.min(options.mtu, Ipv4Wire.MAX_PACKET_LENGTH)
+    this.ttl = options.ttl ?? Ipv4Wire.DEFAULT_TTL
+    this.now = options.now
+    this.onOutput = options.onOutput ?? (() => {})
+    this.onDeadline = options.onDeadline ?? (() => {})
+    this.identification = (options.firstIdentification ?? 0) & 0xffff
+    this.iface = { cidr: options.cidr, gateway: options.gateway }
+    this.arp = new ArpEngine({
+      mac: options.mac,
+      addresses: [options.cidr.address],
+      ...(options.staticArp === undefined ? {} : { staticEntries: options.staticArp }),
+      ...(options.arpLimits === undefined ? {} : { limits: options.arpLimits }),
+    })
+    this.reassembly = new Reassembly(options.reassemblyLimits)
+    this.sender = {
+      sourceFor: (destination) => (route(this.iface, destination)._tag === "NoRoute" ? undefined : this.iface.cidr.address),
+      maxSegment: this.mtu - Ipv4Wire.MIN_HEADER_LENGTH,
+      send: (destination, protocol, length, write) => this.send(destination, protocol, length, write),
+    }
+  }
+
+  /** Our IPv4 address. */
+  get address(): Ipv4 {
+    return this.iface.cidr.address
+  }
+
+  /** Queue gratuitous ARP announcements of our address (at start). */
+  announce(): void {
+    for (const header of this.arp.announce()) this.sendArp(header)
+  }
+
+  /** Handle one batch of received frames. */
+  receive(frames: ReadonlyArray<Uint8Array>): void {
+    const now = this.now()
+    this.stats.framesReceived += frames.length
+    for (const frame of frames) {
+      try {
+        this.frame(frame, now)
+      } catch (error) {
+        this.fault(error)
+      }
+    }
+    this.checkDeadline()
+  }
+
+  /** Run the timers that are due: ARP retries and give-ups, reassembly timeouts. */
+  tick(): void {
+    const now = this.now()
+    const { requests, failed } = this.arp.tick(now)
+    for (const header of requests) this.sendArp(header)
+    for (const failure of failed) this.fail(failure)
+    this.reassembly.expire(now)
+  }
+
+  /** When `tick` has work next, or undefined when no timer runs. */
+  nextDeadline(): number | undefined {
+    const arp = this.arp.nextDeadline()
+    const reassembly = this.reassembly.nextDeadline()
+    return arp === undefined ? reassembly : reassembly === undefined ? arp : Math.min(arp, reassembly)
+  }
+
+  /** The next deadline, which the timer now sleeps toward (earlier ones will call `onDeadline`). */
+  armTimer(): number | undefined {
+    const next = this.nextDeadline()
+    this.armed = next ?? Infinity
+    return next
+  }
+
+  /** The frames to send, in order; the outbox is empty afterwards. */
+  takeOutput(): ReadonlyArray<Uint8Array> {
+    if (this.out.length === 0) return NO_FRAMES
+    const frames = this.out
+    this.out = []
+    return frames
+  }
+
+  /** Descriptions of the faults since the last call (at most 16). */
+  takeFaults(): ReadonlyArray<string> {
+    const faults = this.faults
+    this.faults = []
+    return faults
+  }
+
+  /** Plug a transport in for its protocol; returns the function that unplugs it. Throws if the protocol is taken. */
+  register(transport: TransportProtocol): () => void {
+    const protocol = transport.protocol
+    if (protocol === Ipv4Wire.Protocol.Icmp || !(protocol >= 0 && protocol <= 255 && Number.isInteger(protocol))) {
+      throw new RangeError(`IPv4 protocol ${protocol} cannot be registered: use 0..255 except 1 (ICMP is built in)`)
+    }
+    if (this.transports[protocol] !== undefined) throw new RangeError(`IPv4 protocol ${protocol} is already registered`)
+    this.transports[protocol] = transport
+    return () => {
+      if (this.transports[protocol] === transport) this.transports[protocol] = undefined
+    }
+  }
+
+  /** Let `observer` see received ICMP messages; returns the function that stops it. */
+  observeIcmp(observer: IcmpObserver): () => void {
+    this.icmpObservers.add(observer)
+    return () => this.icmpObservers.delete(observer)
+  }
+
+  /**
+   * Answer the packet being delivered (during a `TransportProtocol.input`)
+   * with an ICMP destination unreachable of `code`. Nothing happens outside
+   * a delivery or for a packet sent to a broadcast address (RFC 1122 §3.2.2).
+   */
+  unreachable(code: number): void {
+    const header = this.currentHeader
+    if (header === undefined || !this.currentUnicast) return
+    const quote = quoteOf(header, this.currentPayload)
+    this.stats.icmpErrors++
+    this.send(this.currentSource, Ipv4Wire.Protocol.Icmp, Icmpv4.HEADER_LENGTH + quote.length, (buffer, offset) =>
+      writeUnreachable(buffer, offset, code, quote))
+  }
+
+  /**
+   * Whether the next hop toward `destination` is known; if not, ARP starts
+   * asking and `callback` is called when it answers or gives up.
+   */
+  resolve(destination: Ipv4, callback: ResolutionCallback): Resolution {
+    const hop = route(this.iface, destination)
+    if (hop._tag === "NoRoute") return hop
+    if (hop._tag === "Link") return READY
+    const now = this.now()
+    if (this.arp.lookup(hop.nextHop, now) !== undefined) return READY
+    const query = this.arp.query(hop.nextHop, now)
+    if (!query.accepted) return { _tag: "NoRoute", reason: "too many addresses are being resolved at once" }
+    this.requested(query.request)
+    let waiting = this.waiters.get(hop.nextHop)
+    if (waiting === undefined) this.waiters.set(hop.nextHop, waiting = new Set())
+    waiting.add(callback)
+    this.checkDeadline()
+    return { _tag: "Waiting", cancel: () => waiting.delete(callback) }
+  }
+
+  /** `IpSender.send`: route, packetize (fragmenting beyond the MTU) and send or queue for ARP. */
+  send(destination: Ipv4, protocol: number, length: number, write: (buffer: Uint8Array, offset: number, source: Ipv4) => void): boolean {
+    const hop = route(this.iface, destination)
+    if (hop._tag === "NoRoute" || length > Ipv4Wire.MAX_PACKET_LENGTH - Ipv4Wire.MIN_HEADER_LENGTH) {
+      this.stats.sendDropped++
+      return false
+    }
+    this.identification = (this.identification + 1) & 0xffff
+    const header = { identification: this.identification, ttl: this.ttl, protocol, source: this.iface.cidr.address, destination, payloadLength: length }
+    const frames = packetize(this.buffers, this.mac, this.mtu, header, write)
+    this.stats.packetsSent++
+    if (frames.length > 1) this.stats.fragmentsSent += frames.length
+    if (hop._tag === "Link") {
+      for (const frame of frames) this.push(frame, hop.mac)
+      return true
+    }
+    const now = this.now()
+    const mac = this.arp.lookup(hop.nextHop, now)
+    if (mac !== undefined) {
+      for (const frame of frames) this.push(frame, mac)
+      return true
+    }
+    let accepted = true
+    for (const frame of frames) {
+      const queued = this.arp.enqueue(hop.nextHop, frame, now)
+      this.requested(queued.request)
+      accepted &&= queued.accepted
+    }
+    if (!accepted) this.stats.sendDropped++
+    this.checkDeadline()
+    return accepted
+  }
+
+  private frame(frame: Uint8Array, now: number): void {
+    const ethernet = Ethernet.parse(frame)
+    if (ethernet._tag === "Rejected") {
+      this.stats.malformed++
+    } else if (ethernet.destination !== this.mac && ethernet.destination !== MAC_BROADCAST) {
+      this.stats.notForUs++
+    } else if (ethernet.etherType === Ethernet.EtherType.Ipv4) {
+      this.ipv4(ethernet.payload, now)
+    } else if (ethernet.etherType === Ethernet.EtherType.Arp) {
+      this.arpInput(ethernet.payload, now)
+    }
+  }
+
+  private ipv4(bytes: Uint8Array, now: number): void {
+    const packet = Ipv4Wire.parse(bytes)
+    if (packet._tag === "Rejected") {
+      this.stats.malformed++
+      return
+    }
+    if (!accepts(this.iface, packet.destination) || !validSource(this.iface, packet.source)) {
+      this.stats.notForUs++
+      return
+    }
+    const header = bytes.subarray(0, packet.headerLength)
+    if (!packet.moreFragments && packet.fragmentOffset === 0) {
+      this.deliver(packet.protocol, packet.source, packet.destination, header, packet.payload, now)
+      return
+    }
+    this.deadlinesMoved = true
+    const whole = this.reassembly.add(packet, header, now)
+    if (whole !== undefined) this.deliver(packet.protocol, packet.source, packet.destination, whole.header, whole.payload, now)
+  }
+
+  private deliver(protocol: number, source: Ipv4, destination: Ipv4, header: Uint8Array, payload: Uint8Array, now: number): void {
+    this.stats.delivered++
+    this.currentHeader = header
+    this.currentPayload = payload
+    this.currentSource = source
+    this.currentUnicast = destination === this.iface.cidr.address
+    try {
+      const transport = this.transports[protocol]
+      if (protocol === Ipv4Wire.Protocol.Icmp) this.icmp(source, payload, now)
+      else if (transport !== undefined) transport.input(source, destination, payload, now)
+      else if (protocol === Tcp.PROTOCOL) this.reset(source, destination, payload)
+      else {
+        this.stats.noProtocol++
+        this.unreachable(Icmpv4.UnreachableCode.Protocol)
+      }
+    } finally {
+      this.currentHeader = undefined
+    }
+  }
+
+  private icmp(source: Ipv4, payload: Uint8Array, now: number): void {
+    const message = Icmpv4.parse(payload)
+    if (message._tag === "Rejected") {
+      this.stats.malformed++
+      return
+    }
+    if (message._tag === "Icmpv4Echo" && message.type === Icmpv4.Type.EchoRequest) {
+      // Echo requests to a broadcast address are not answered (RFC 1122 §3.2.2.6 allows it; Linux does the same).
+      if (!this.currentUnicast) return
+      this.stats.echoReplies++
+      this.send(source, Ipv4Wire.Protocol.Icmp, echoLength(message.payload.length), (buffer, offset) =>
+        writeEcho(buffer, offset, Icmpv4.Type.EchoReply, message.identifier, message.sequence, message.payload))
+      return
+    }
+    for (const observer of this.icmpObservers) observer(source, message, now)
+  }
+
+  private reset(source: Ipv4, destination: Ipv4, payload: Uint8Array): void {
+    if (!this.currentUnicast) return
+    const segment = Tcp.parse(payload, source, destination)
+    if (segment._tag === "Rejected") {
+      this.stats.malformed++
+      return
+    }
+    const reset = resetFor(segment)
+    if (reset === undefined) return
+    this.stats.tcpResets++
+    this.send(source, Tcp.PROTOCOL, RESET_LENGTH, writeReset(reset, source))
+  }
+
+  private arpInput(bytes: Uint8Array, now: number): void {
+    const packet = ArpWire.parse(bytes)
+    if (packet._tag === "Rejected") {
+      this.stats.malformed++
+      return
+    }
+    const { reply, resolved } = this.arp.input(packet, now)
+    if (reply !== undefined) this.sendArp(reply)
+    if (resolved !== undefined) this.release(resolved)
+  }
+
+  /** Sends what waited for `resolved`, and wakes its waiters. */
+  private release(resolved: Resolved<Uint8Array>): void {
+    for (const frame of resolved.waiting) this.push(frame, resolved.mac)
+    const waiting = this.waiters.get(resolved.address)
+    if (waiting === undefined) return
+    this.waiters.delete(resolved.address)
+    for (const callback of waiting) callback(undefined)
+  }
+
+  /** Drops what waited for an address that did not answer, and tells its waiters. */
+  private fail(failed: Failed<Uint8Array>): void {
+    const waiting = this.waiters.get(failed.address)
+    if (waiting === undefined) return
+    this.waiters.delete(failed.address)
+    const problem = `no ARP reply from ${formatIpv4(failed.address)}`
+    for (const callback of waiting) callback(problem)
+  }
+
+  private sendArp(header: ArpWire.Header): void {
+    const frame = this.buffers.take(Ethernet.HEADER_LENGTH + ArpWire.PACKET_LENGTH)
+    Ethernet.emit({ destination: MAC_ZERO, source: this.mac, etherType: Ethernet.EtherType.Arp }, frame, 0)
+    ArpWire.emit(header, frame, Ethernet.HEADER_LENGTH)
+    this.push(frame, ethernetDestination(header))
+  }
+
+  /** A request ARP started (if any) goes out, and the timer may need to wake earlier. */
+  private requested(request: ArpWire.Header | undefined): void {
+    if (request === undefined) return
+    this.sendArp(request)
+    this.deadlinesMoved = true
+  }
+
+  private push(frame: Uint8Array, destination: Mac): void {
+    writeMac(destination, frame, 0)
+    if (this.out.length === 0) this.onOutput()
+    this.out.push(frame)
+  }
+
+  private checkDeadline(): void {
+    if (!this.deadlinesMoved) return
+    this.deadlinesMoved = false
+    const next = this.nextDeadline()
+    if (next !== undefined && next < this.armed) {
+      this.armed = next
+      this.onDeadline()
+    }
+  }
+
+  private fault(error: unknown): void {
+    this.stats.faults++
+    if (this.faults.length < MAX_FAULTS) this.faults.push(error instanceof Error ? error.message : String(error))
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * IPv4 output: one packet as Ethernet frames ready to send but for their
+ * destination MAC (left zero for ARP to fill in), fragmented for the MTU
+ * when the payload does not fit (RFC 791 §2.3, with `wire/ipv4`'s plan).
+ */
+import type { Ipv4, Mac } from "../wire/addr.ts"
+import { MAC_ZERO } from "../wire/addr.ts"
+import * as Ethernet from "../wire/ethernet.ts"
+import * as Ipv4Wire from "../wire/ipv4.ts"
+
+/** Writes a transport payload at `buffer[offset]`, given the source address it travels from. */
+export type PayloadWriter = (buffer: Uint8Array, offset: number, source: Ipv4) => void
+
+const FRAME_HEADERS = Ethernet.HEADER_LENGTH + Ipv4Wire.MIN_HEADER_LENGTH
+
+/** Bytes of a slab that frames are cut from. */
+const SLAB = 256 * 1024
+
+/**
+ * Fresh zeroed frame buffers, cut one after the other from large slabs:
+ * one allocation per slab rather than per frame. A frame is never reused
+ * (a new slab comes when one is used up), so frames can be queued or kept.
+ */
+export class FrameBuffers {
+  private slab = new Uint8Array(0)
+  private used = 0
+
+  /** A fresh zeroed buffer of `length` bytes. */
+  take(length: number): Uint8Array {
+    if (length > SLAB / 4) return new Uint8Array(length)
+    if (this.used + length > this.slab.length) {
+      this.slab = new Uint8Array(SLAB)
+      this.used = 0
+    }
+    const frame = this.slab.subarray(this.used, this.used + length)
+    this.used += (length + 7) & ~7
+    return frame
+  }
+}
+
+const ethernetHeader = (frame: Uint8Array, mac: Mac): void => {
+  Ethernet.emit({ destination: MAC_ZERO, source: mac, etherType: Ethernet.EtherType.Ipv4 }, frame, 0)
+}
+
+/**
+ * The frames of the packet `header` (its `payloadLength` bytes written by
+ * `write`) from `mac` on a link of `mtu` (the largest IPv4 packet): one frame
+ * when it fits, else one per fragment, each a buffer of its own from `buffers`.
+ */
+export const packetize = (
+  buffers: FrameBuffers,
+  mac: Mac,
+  mtu: number,
+  header: Ipv4Wire.Header,
+  write: PayloadWriter,
+): ReadonlyArray<Uint8Array> => {
+  const length = header.payloadLength
+  if (Ipv4Wire.MIN_HEADER_LENGTH + length <= mtu) {
+    const frame = buffers.take(FRAME_HEADERS + length)
+    write(frame, FRAME_HEADERS, header.source)
+    Ipv4Wire.emit(header, frame, Ethernet.HEADER_LENGTH)
+    ethernetHeader(frame, mac)
+    return [frame]
+  }
+  const payload = new Uint8Array(length)
+  write(payload, 0, header.source)
+  return Ipv4Wire.fragments(length, mtu).map((piece) => {
+    const frame = buffers.take(FRAME_HEADERS + piece.length)
+    frame.set(payload.subarray(piece.offset, piece.offset + piece.length), FRAME_HEADERS)
+    Ipv4Wire.emitFragment(header, piece, frame, Ethernet.HEADER_LENGTH)
+    ethernetHeader(frame, mac)
+    return frame
+  })
+}

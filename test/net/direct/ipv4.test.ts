@@ -1,0 +1,143 @@
+/**
+ * The IPv4 engine without Effect: two engines wired back to back, or one fed
+ * with hand-made frames, on a fake clock.
+ */
+import { describe, expect, it } from "vitest"
+import { Ipv4Engine } from "../../../src/net/engine/ipv4.ts"
+import { UdpEngine, writeDatagram } from "../../../src/net/engine/udp.ts"
+import type { Ipv4Cidr } from "../../../src/net/wire/addr.ts"
+import { ipv4, parseCidr, readMac } from "../../../src/net/wire/addr.ts"
+import * as Ethernet from "../../../src/net/wire/ethernet.ts"
+import * as Icmpv4 from "../../../src/net/wire/icmpv4.ts"
+import * as Ipv4Wire from "../../../src/net/wire/ipv4.ts"
+import type { Packet } from "../../../src/net/wire/ipv4.ts"
+import * as Tcp from "../../../src/net/wire/tcp.ts"
+
+const A_MAC = 0x02000000000a
+const B_MAC = 0x02000000000b
+const A_IP = ipv4(10, 0, 0, 2)
+const B_IP = ipv4(10, 0, 0, 3)
+
+const make = (mac: number, cidr: string, extra: { gateway?: number; mtu?: number } = {}) => {
+  const clock = { now: 0, deadlines: 0 }
+  const engine = new Ipv4Engine({
+    mac,
+    mtu: extra.mtu ?? 1500,
+    cidr: parseCidr(cidr) as Ipv4Cidr,
+    gateway: extra.gateway,
+    now: () => clock.now,
+    onDeadline: () => clock.deadlines++,
+  })
+  return { engine, clock }
+}
+
+/** Moves frames between two engines until both are quiet. */
+const exchange = (a: Ipv4Engine, b: Ipv4Engine): void => {
+  for (let round = 0; round < 10; round++) {
+    const fromA = a.takeOutput()
+    const fromB = b.takeOutput()
+    if (fromA.length === 0 && fromB.length === 0) return
+    b.receive(fromA)
+    a.receive(fromB)
+  }
+}
+
+const ipOf = (frame: Uint8Array): Packet => Ipv4Wire.parse(frame.subarray(14)) as Packet
+
+/** A frame from B to A carrying an IPv4 packet of `protocol` with `payload` (written by `write`). */
+const frameToA = (protocol: number, length: number, write: (buffer: Uint8Array, offset: number) => void, destination = A_IP) => {
+  const frame = new Uint8Array(34 + length)
+  Ethernet.emit({ destination: A_MAC, source: B_MAC, etherType: Ethernet.EtherType.Ipv4 }, frame)
+  write(frame, 34)
+  Ipv4Wire.emit({ identification: 9, ttl: 64, protocol, source: B_IP, destination, payloadLength: length }, frame, 14)
+  return frame
+}
+
+/** A with B's MAC learned (B pinged A once). */
+const pair = () => {
+  const a = make(A_MAC, "10.0.0.2/24")
+  const b = make(B_MAC, "10.0.0.3/24")
+  b.engine.send(A_IP, 253, 0, () => {})
+  exchange(a.engine, b.engine)
+  return { a: a.engine, b: b.engine, clock: a.clock }
+}
+
+describe("IPv4 engine", () => {
+  it("resolves with ARP, sends with TTL 64, answers pings", () => {
+    const { a, b } = pair()
+    let replies = 0
+    b.observeIcmp((source, message) => {
+      if (source === A_IP && message._tag === "Icmpv4Echo" && message.type === 0 && message.sequence === 5) replies++
+    })
+    b.send(A_IP, 1, 12, (buffer, offset) =>
+      Icmpv4.emit({ _tag: "Icmpv4Echo", type: 8, code: 0, identifier: 1, sequence: 5, payloadLength: 4 }, buffer, offset))
+    const [request] = b.takeOutput()
+    expect(ipOf(request!).ttl).toBe(64)
+    a.receive([request!])
+    b.receive(a.takeOutput())
+    expect(replies).toBe(1)
+    expect(a.stats.echoReplies).toBe(1)
+  })
+
+  it("fragments beyond the MTU and the peer reassembles", () => {
+    const a = make(A_MAC, "10.0.0.2/24", { mtu: 576 })
+    const b = make(B_MAC, "10.0.0.3/24")
+    const got: Array<Uint8Array> = []
+    b.engine.register({ protocol: 200, input: (_s, _d, payload) => got.push(payload.slice()) })
+    const payload = Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff)
+    expect(a.engine.send(B_IP, 200, payload.length, (buffer, offset) => buffer.set(payload, offset))).toBe(true)
+    exchange(a.engine, b.engine)
+    expect(got).toEqual([payload])
+    expect(a.engine.stats.fragmentsSent).toBe(6)
+  })
+
+  it("queues for ARP and arms the timer; retries at the deadline", () => {
+    const { engine, clock } = make(A_MAC, "10.0.0.2/24", { gateway: ipv4(10, 0, 0, 1) })
+    expect(engine.send(ipv4(192, 0, 2, 1), 17, 8, () => {})).toBe(true)
+    const [request] = engine.takeOutput()
+    expect(readMac(request!, 0)).toBe(0xffffffffffff)
+    expect(Array.from(request!.subarray(38, 42))).toEqual([10, 0, 0, 1]) // asks for the gateway
+    expect(clock.deadlines).toBe(1)
+    expect(engine.armTimer()).toBe(1000)
+    clock.now = 1000
+    engine.tick()
+    expect(engine.takeOutput()).toHaveLength(1)
+    const noGateway = make(A_MAC, "10.0.0.2/24").engine
+    expect(noGateway.send(ipv4(192, 0, 2, 1), 17, 8, () => {})).toBe(false)
+  })
+
+  it("answers unclaimed TCP with a reset, other protocols and closed UDP ports with ICMP unreachable", () => {
+    const { a } = pair()
+    const syn = frameToA(6, 20, (buffer, offset) =>
+      Tcp.emit({ sourcePort: 40000, destinationPort: 80, sequenceNumber: 1000, acknowledgmentNumber: 0, flags: Tcp.Flags.SYN, window: 1024, payloadLength: 0 }, buffer, offset, B_IP, A_IP))
+    a.receive([syn])
+    const [reset] = a.takeOutput()
+    const segment = Tcp.parse(ipOf(reset!).payload, A_IP, B_IP) as Tcp.Segment
+    expect(segment).toMatchObject({ sourcePort: 80, destinationPort: 40000, acknowledgmentNumber: 1001, flags: Tcp.Flags.RST | Tcp.Flags.ACK })
+
+    a.receive([frameToA(99, 4, () => {})])
+    const [protocolUnreachable] = a.takeOutput()
+    expect(Icmpv4.parse(ipOf(protocolUnreachable!).payload)).toMatchObject({ type: 3, code: 2 })
+
+    const udp = new UdpEngine((code) => a.unreachable(code), 0)
+    a.register(udp)
+    a.receive([frameToA(17, 12, (buffer, offset) => writeDatagram(5000, A_IP, 9, Uint8Array.of(1, 2, 3, 4))(buffer, offset, B_IP))])
+    const [portUnreachable] = a.takeOutput()
+    const message = Icmpv4.parse(ipOf(portUnreachable!).payload) as Icmpv4.DestinationUnreachable
+    expect(message.code).toBe(3)
+    expect(Ipv4Wire.parseEmbedded(message.payload)).toMatchObject({ protocol: 17, source: B_IP, destination: A_IP })
+
+    a.receive([frameToA(99, 4, () => {}, ipv4(10, 0, 0, 255))]) // broadcast: no ICMP error
+    expect(a.takeOutput()).toHaveLength(0)
+  })
+
+  it("drops what is not for it, counts malformed frames and survives a throwing transport", () => {
+    const { a } = pair()
+    a.receive([frameToA(99, 4, () => {}, ipv4(10, 0, 0, 7)), new Uint8Array(10)])
+    expect(a.stats).toMatchObject({ notForUs: 1, malformed: 1 })
+    a.register({ protocol: 77, input: () => { throw new Error("boom") } })
+    a.receive([frameToA(77, 4, () => {})])
+    expect(a.takeFaults()).toEqual(["boom"])
+    expect(() => a.register({ protocol: 77, input: () => {} })).toThrow("already registered")
+  })
+})
