@@ -75,14 +75,15 @@ export const prepare = <P, E, LE>(
     refusedBelongTo: "configure",
   })
   if (Args.isError(parsed)) return parsed
-  let program: Effect.Effect<void, E | LE, P> = spec.program
+  // Keys are provided around the devices too: layers read them (`--ipv4`, `--interface`…).
+  let program: Effect.Effect<void, E | LE> = Effect.provide(spec.program, spec.devices)
   let logs: LevelSpec = Log.logsKey.default
   for (const key of spec.keys) {
     const value = parsed.values.has(key.name) ? parsed.values.get(key.name) : key.default
     if (key.name === Log.logsKey.name) logs = value as LevelSpec
     program = Effect.provideService(program, key, value)
   }
-  return { program: Effect.provide(program, spec.devices), logs }
+  return { program, logs }
 }
 
 /** Run a unikernel as the process (or with the given IO) and exit with its code. */

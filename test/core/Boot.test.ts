@@ -85,3 +85,17 @@ describe("booting a unikernel", () => {
     expect(helpText("hello", "unix", keys)).toContain("hello - an effect-uk unikernel (target unix)")
   })
 })
+
+it("device layers see the runtime keys", async () => {
+  const seen: Array<string> = []
+  const device = Layer.effectDiscard(Effect.map(Effect.service(hello), (value) => void seen.push(value)))
+  await new Promise<number>((resolve) =>
+    boot({ name: "k", target: "unix", devices: Layer.merge(Time.layer, device), program: Effect.void, keys }, {
+      argv: ["--hello=from argv"],
+      stdout: () => {},
+      stderr: () => {},
+      exit: resolve,
+    })
+  )
+  expect(seen).toEqual(["from argv"])
+})

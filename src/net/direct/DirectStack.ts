@@ -11,37 +11,25 @@
  *          └─ Netif
  * ```
  *
- * A TCP engine plugs in without touching this file: it provides
- * `DirectTcp` (the `tcp` half of `Stack`) from `IpLayer` — it calls
- * `ip.register({ protocol: 6, input })` and sends with `ip.sender` — and the
- * target uses `layerDirectWith(config, layerItsTcp)`. Until then
- * `layerDirect` uses `layerTcpUnavailable`, and segments to us are answered
- * with resets by the IPv4 layer.
+ * TCP plugs in as a layer providing `DirectTcp` (the `tcp` half of `Stack`)
+ * from `IpLayer`: it calls `ip.register({ protocol: 6, input })` and sends
+ * with `ip.sender`. `layerDirect` uses our engine (`layerTcp`, src/net/tcp);
+ * `layerDirectWith(config, tcp)` takes any other.
  */
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import type { Netif } from "../Netif.ts"
 import { Stack, StackInvalidArgument } from "../Stack.ts"
 import { formatIpv4 } from "../wire/addr.ts"
 import type { Ipv4Config } from "./Config.ts"
 import { defaultIpv4Config } from "./Config.ts"
+import { layerTcp } from "../tcp/layer.ts"
+import type { TcpOptions } from "../tcp/TcpLayer.ts"
+import { DirectTcp } from "./DirectTcp.ts"
 import { IpLayer, layerIp } from "./IpLayer.ts"
 import { gatewayKey, ipv4Key } from "../keys.ts"
 import type { Ping } from "./Ping.ts"
 import { layerPing } from "./Ping.ts"
 import { DirectUdp, layerUdp } from "./Udp.ts"
-
-/** The `tcp` half of the direct stack's `Stack`, provided by a TCP engine over `IpLayer`. */
-export class DirectTcp extends Context.Service<DirectTcp, Stack["Service"]["tcp"]>()("effect-uk/DirectTcp") {}
-
-const tcpUnavailable = new StackInvalidArgument({
-  reason: "TCP on the direct stack is not available yet (issue #5); use --net socket",
-})
-
-/** `DirectTcp` before the TCP engine exists: listen and connect fail with `StackInvalidArgument`. */
-export const layerTcpUnavailable: Layer.Layer<DirectTcp> = Layer.succeed(DirectTcp, DirectTcp.of({
-  listen: () => Effect.fail(tcpUnavailable),
-  connect: () => Effect.fail(tcpUnavailable),
-}))
 
 /** `Stack` from the direct stack's parts. */
 const layerStack: Layer.Layer<Stack, never, IpLayer | DirectUdp | DirectTcp> = Layer.effect(Stack, Effect.gen(function* () {
@@ -64,9 +52,11 @@ export const layerDirectWith = <E, R>(
   return Layer.mergeAll(layerStack, layerPing).pipe(Layer.provideMerge(transports))
 }
 
-/** The direct stack configured by `config` (default `10.0.0.2/24`), without TCP yet. */
-export const layerDirect = (config: Ipv4Config = defaultIpv4Config): Layer.Layer<DirectServices, StackInvalidArgument, Netif> =>
-  layerDirectWith(config, layerTcpUnavailable)
+/** The direct stack configured by `config` (default `10.0.0.2/24`), with our TCP configured by `tcp`. */
+export const layerDirect = (
+  config: Ipv4Config = defaultIpv4Config,
+  tcp: TcpOptions = {},
+): Layer.Layer<DirectServices, StackInvalidArgument, Netif> => layerDirectWith(config, layerTcp(tcp))
 
 /** The configuration the `--ipv4` and `--ipv4-gateway` keys give. */
 export const configFromKeys: Effect.Effect<Ipv4Config> = Effect.gen(function* () {
@@ -78,6 +68,6 @@ export const configFromKeys: Effect.Effect<Ipv4Config> = Effect.gen(function* ()
 export const layerDirectFromKeysWith = <E, R>(tcp: Layer.Layer<DirectTcp, E, R>) =>
   Layer.unwrap(Effect.map(configFromKeys, (config) => layerDirectWith(config, tcp)))
 
-/** The direct stack configured by the `--ipv4` and `--ipv4-gateway` keys, without TCP yet. */
+/** The direct stack configured by the `--ipv4` and `--ipv4-gateway` keys, with our TCP. */
 export const layerDirectFromKeys: Layer.Layer<DirectServices, StackInvalidArgument, Netif> =
-  layerDirectFromKeysWith(layerTcpUnavailable)
+  layerDirectFromKeysWith(layerTcp())

@@ -72,9 +72,11 @@ export const layerUdp: Layer.Layer<DirectUdp, never, IpLayer> = Layer.effect(Dir
         }
         const handle = (datagram: Datagram) =>
           Effect.catchDefect(handler(datagram), (defect) =>
-            Effect.logWarning(`the handler of UDP port ${port} failed: ${defect instanceof Error ? defect.message : String(defect)}`))
+            Effect.logWarning(`the handler of UDP port ${port} failed: ${defect instanceof Error ? defect.message : String(defect)}`)
+              .pipe(Log.withSource("udp")))
+        // The handler runs in the listener's fiber context: its logs keep the program's source.
         yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeAll(queue), (batch) => Effect.forEach(batch, handle, { discard: true }))))
-      }).pipe(Log.withSource("udp")),
+      }),
     send: (destination, payload, options) =>
       Effect.suspend((): Effect.Effect<void, StackError> => {
         if (destination.address !== lastText) {

@@ -118,7 +118,7 @@ describe("two direct stacks on the in-memory switch", () => {
       expect(stats.ip.notForUs).toBe(1) // the datagram reached the router's MAC, addressed to 192.0.2.1
     }))
 
-  it.effect("checks arguments, ports in use, and TCP until issue #5", () =>
+  it.effect("checks arguments and ports in use", () =>
     Effect.gen(function* () {
       const sw = yield* Switch.make()
       const a = yield* stackOn(sw, A)
@@ -134,8 +134,6 @@ describe("two direct stacks on the in-memory switch", () => {
         expect(busy._tag).toBe("StackPortUnavailable")
       }))
       yield* Effect.scoped(a.stack.udp.listen(53, () => Effect.void)) // released with its scope
-      const tcp = yield* Effect.flip(Effect.scoped(a.stack.tcp.connect({ address: "10.0.0.3", port: 80 })))
-      expect(tcp.message).toBe("TCP on the direct stack is not available yet (issue #5); use --net socket")
       const bad = yield* Effect.flip(Effect.scoped(stackOn(sw, { cidr: "10.0.0.0/24" })))
       expect(bad.message).toContain("is the network or broadcast address")
     }))

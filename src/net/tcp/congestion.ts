@@ -1,0 +1,85 @@
+/**
+ * Congestion control: slow start and congestion avoidance (RFC 5681), fast
+ * retransmit and NewReno fast recovery (RFC 6582), and, when the peer SACKs,
+ * the conservative recovery of RFC 6675 (no window inflation: the scoreboard
+ * tells what left the network). The window is in bytes.
+ */
+import { seqGt } from "../wire/seq.ts"
+
+/** Duplicate ACKs that signal a loss (RFC 5681 §3.2 DupThresh). */
+export const DUP_THRESHOLD = 3
+
+/** The congestion state of one connection. */
+export class Congestion {
+  /** Congestion window. */
+  cwnd: number
+  /** Slow-start threshold; arbitrarily high at first (RFC 5681 §3.1). */
+  ssthresh = Number.MAX_SAFE_INTEGER
+  /** In fast recovery until SND.UNA reaches `recover`. */
+  inRecovery = false
+  /** SND.MAX when the last recovery or timeout began (RFC 6582 `recover`). */
+  recover: number
+  /** Duplicate ACKs in a row. */
+  dupAcks = 0
+  private avoidanceAcked = 0
+  private readonly mss: number
+
+  constructor(mss: number, iss: number) {
+    this.mss = mss
+    this.cwnd = mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss
+    this.recover = iss
+  }
+
+  /** New data acknowledged outside recovery: grow the window (RFC 5681 §3.1, byte counting). */
+  grow(acked: number): void {
+    if (this.cwnd < this.ssthresh) {
+      this.cwnd += Math.min(acked, this.mss)
+      return
+    }
+    this.avoidanceAcked += acked
+    if (this.avoidanceAcked >= this.cwnd) {
+      this.avoidanceAcked -= this.cwnd
+      this.cwnd += this.mss
+    }
+  }
+
+  /** Whether a loss signal at SND.UNA `una` may start a recovery (RFC 6582 §3.2 step 2). */
+  mayRecover(una: number): boolean {
+    return !this.inRecovery && seqGt(una, this.recover)
+  }
+
+  /** Enter fast recovery with `flight` bytes outstanding up to `sndMax` (RFC 5681 §3.2 steps 2–3). */
+  enterRecovery(flight: number, sndMax: number, sack: boolean): void {
+    this.ssthresh = Math.max(flight / 2, 2 * this.mss)
+    this.cwnd = sack ? this.ssthresh : this.ssthresh + DUP_THRESHOLD * this.mss
+    this.inRecovery = true
+    this.recover = sndMax
+  }
+
+  /** Another duplicate ACK during NewReno recovery: inflate (RFC 5681 §3.2 step 4). */
+  inflate(): void {
+    this.cwnd += this.mss
+  }
+
+  /** A partial ACK of `acked` bytes during NewReno recovery: deflate (RFC 6582 §3.2 step 3). */
+  deflate(acked: number): void {
+    this.cwnd = Math.max(this.mss, this.cwnd - acked + (acked >= this.mss ? this.mss : 0))
+  }
+
+  /** SND.UNA passed `recover`: leave recovery (RFC 6582 §3.2 step 3, full acknowledgment). */
+  exitRecovery(flight: number): void {
+    this.inRecovery = false
+    this.cwnd = Math.min(this.ssthresh, Math.max(flight, this.mss) + this.mss)
+    this.avoidanceAcked = 0
+  }
+
+  /** The retransmission timer expired (RFC 5681 §3.1 (4), RFC 6582 §3.2 step 4). */
+  timeout(flight: number, sndMax: number): void {
+    this.ssthresh = Math.max(flight / 2, 2 * this.mss)
+    this.cwnd = this.mss
+    this.inRecovery = false
+    this.recover = sndMax
+    this.dupAcks = 0
+    this.avoidanceAcked = 0
+  }
+}

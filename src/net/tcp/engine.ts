@@ -1,0 +1,283 @@
+/**
+ * The TCP engine of one stack: a `TransportProtocol` for IPv4 protocol 6.
+ * It parses segments (checksum verified), demultiplexes them by 4-tuple to
+ * connections or to listeners, answers segments to nowhere with RST
+ * (RFC 9293 §3.10.7.1), reopens TIME-WAIT tuples for a new SYN
+ * (RFC 6191 / RFC 1122 §4.2.2.13), opens connections with RFC 6528 ISNs and
+ * ephemeral ports, writes segments through the `IpSender`, and keeps the
+ * earliest timer deadline of all connections for the shell's single timer.
+ * Everything is synchronous; time is passed in by the caller.
+ */
+import type { IpSender, TransportProtocol } from "../direct/Transport.ts"
+import type { Header, Segment } from "../wire/tcp.ts"
+import { emit, Flags, headerLength, parse, PROTOCOL } from "../wire/tcp.ts"
+import { seqAdd, seqGt } from "../wire/seq.ts"
+import type { TcpConfig } from "./config.ts"
+import { makeConfig } from "./config.ts"
+import type { ConnectionHost } from "./connection.ts"
+import { Connection } from "./connection.ts"
+import { segmentArrives, negotiate } from "./input.ts"
+import type { IsnGenerator } from "./isn.ts"
+import { makeIsnGenerator } from "./isn.ts"
+import { Listener } from "./listener.ts"
+import { sendSyn } from "./output.ts"
+import { runTimers } from "./timers.ts"
+
+/** The first ephemeral port (RFC 6335 §6). */
+const EPHEMERAL_FIRST = 49152
+const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST
+
+/** Why `connect` could not open a connection. */
+export type ConnectFailure = "no-route" | "address-in-use" | "no-ephemeral-port"
+
+/** Why `listen` could not listen. */
+export type ListenFailure = "port-in-use" | "invalid-port"
+
+/** Counters of the engine, for tests and diagnostics. */
+export interface EngineStats {
+  segmentsReceived: number
+  /** Segments dropped at parsing (bad checksum, malformed). */
+  segmentsRejected: number
+  resetsSent: number
+}
+
+/** How to build an engine. */
+export interface EngineOptions {
+  readonly config?: Partial<TcpConfig>
+  /** A source of 32-bit random numbers: the ISN and timestamp keys, ephemeral ports. */
+  readonly random: () => number
+}
+
+/** A connection request: SYN without ACK, RST or FIN (ECN bits allowed). */
+const isBareSyn = (seg: Segment): boolean => (seg.flags & (Flags.SYN | Flags.ACK | Flags.RST | Flags.FIN)) === Flags.SYN
+
+const tupleKey = (address: number, port: number): number => address * 65536 + port
+
+/** A TCP engine bound to one IPv4 layer. */
+export class TcpEngine implements TransportProtocol {
+  readonly protocol = PROTOCOL
+  readonly config: TcpConfig
+  readonly stats: EngineStats = { segmentsReceived: 0, segmentsRejected: 0, resetsSent: 0 }
+  /** Called when the earliest deadline moved earlier (the shell's timer must wake). */
+  onWake: () => void = () => {}
+  private readonly ip: IpSender
+  private readonly random: () => number
+  private readonly isn: IsnGenerator
+  /** remote (address, port) → local (address, port) → connection. */
+  private readonly connections = new Map<number, Map<number, Connection>>()
+  private readonly listeners = new Map<number, Listener>()
+  private readonly owners = new Map<Connection, Listener>()
+  private earliest: number | undefined = undefined
+  private readonly host: ConnectionHost
+
+  constructor(ip: IpSender, options: EngineOptions) {
+    this.ip = ip
+    this.config = makeConfig(options.config)
+    this.random = options.random
+    this.isn = makeIsnGenerator(options.random)
+    this.host = {
+      config: this.config,
+      transmit: (c, header, payloadOffset) => this.transmit(c, header, payloadOffset),
+      established: (c) => this.owners.get(c)?.promote(c) ?? true,
+      closed: (c) => this.remove(c),
+      reschedule: (c) => this.reschedule(c),
+    }
+  }
+
+  /** The number of connections in any state but CLOSED (TIME-WAIT included). */
+  get connectionCount(): number {
+    let n = 0
+    for (const inner of this.connections.values()) n += inner.size
+    return n
+  }
+
+  /** The connection for a 4-tuple, if any. */
+  find(localAddress: number, localPort: number, remoteAddress: number, remotePort: number): Connection | undefined {
+    return this.connections.get(tupleKey(remoteAddress, remotePort))?.get(tupleKey(localAddress, localPort))
+  }
+
+  /** `TransportProtocol.input`: one segment from `source` to `destination`. */
+  readonly input = (source: number, destination: number, payload: Uint8Array, now: number): void => {
+    const seg = parse(payload, source, destination)
+    if (seg._tag === "Rejected") {
+      this.stats.segmentsRejected++
+      return
+    }
+    this.stats.segmentsReceived++
+    let c = this.find(destination, seg.destinationPort, source, seg.sourcePort)
+    if (c !== undefined && c.state === "TIME-WAIT" && this.reopens(c, seg)) {
+      c.terminate("closed")
+      c = undefined
+    }
+    if (c !== undefined) {
+      segmentArrives(c, seg, now)
+      this.reschedule(c)
+      return
+    }
+    const listener = this.listeners.get(seg.destinationPort)
+    if (listener !== undefined && isBareSyn(seg)) this.passiveOpen(listener, source, destination, seg, now)
+    else if (listener === undefined || (seg.flags & (Flags.RST | Flags.SYN)) !== Flags.SYN) this.resetFor(source, destination, seg)
+  }
+
+  /** Open a connection to `remoteAddress:remotePort` (from `localPort`, or an ephemeral port). */
+  connect(remoteAddress: number, remotePort: number, now: number, localPort?: number): Connection | ConnectFailure {
+    const localAddress = this.ip.sourceFor(remoteAddress)
+    if (localAddress === undefined) return "no-route"
+    let port = localPort
+    if (port === undefined) {
+      const start = this.random() % EPHEMERAL_COUNT
+      for (let i = 0; i < EPHEMERAL_COUNT && port === undefined; i++) {
+        const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT)
+        if (!this.listeners.has(candidate) && this.find(localAddress, candidate, remoteAddress, remotePort) === undefined) {
+          port = candidate
+        }
+      }
+      if (port === undefined) return "no-ephemeral-port"
+    }
+    let iss = this.isn.next(localAddress, port, remoteAddress, remotePort, now)
+    const old = this.find(localAddress, port, remoteAddress, remotePort)
+    if (old !== undefined) {
+      if (old.state !== "TIME-WAIT") return "address-in-use"
+      // Reuse a TIME-WAIT tuple with sequence numbers above the old ones.
+      if (!seqGt(iss, old.sndNxt)) iss = seqAdd(old.sndNxt, 65536)
+      old.terminate("closed")
+    }
+    const c = this.create(localAddress, port, remoteAddress, remotePort, iss, false, now)
+    sendSyn(c, now)
+    this.reschedule(c)
+    return c
+  }
+
+  /** Listen on `port` (RFC 9293 passive OPEN). */
+  listen(port: number): Listener | ListenFailure {
+    if (!Number.isInteger(port) || port <= 0 || port > 0xffff) return "invalid-port"
+    if (this.listeners.has(port)) return "port-in-use"
+    const listener = new Listener(port, this.config.backlog, this.config.synQueue)
+    this.listeners.set(port, listener)
+    return listener
+  }
+
+  /** Stop listening; connections not yet accepted are reset. */
+  unlisten(listener: Listener, now: number): void {
+    if (this.listeners.get(listener.port) === listener) this.listeners.delete(listener.port)
+    for (const c of listener.drain()) c.abort(now)
+  }
+
+  /** The earliest timer deadline of all connections, or `undefined` when none runs. */
+  nextDeadline(): number | undefined {
+    return this.earliest
+  }
+
+  /** Run the timers due at `now`. */
+  onTimers(now: number): void {
+    const due: Array<Connection> = []
+    let next: number | undefined
+    for (const inner of this.connections.values()) {
+      for (const c of inner.values()) {
+        const d = c.deadline
+        if (d === undefined) continue
+        if (d <= now) due.push(c)
+        else if (next === undefined || d < next) next = d
+      }
+    }
+    this.earliest = next
+    for (const c of due) {
+      runTimers(c, now)
+      this.reschedule(c)
+    }
+  }
+
+  private reopens(c: Connection, seg: Segment): boolean {
+    if (!isBareSyn(seg) || !this.listeners.has(c.localPort)) return false
+    const ts = seg.options.timestamps
+    return c.tsOk && ts !== undefined ? seqGt(ts.tsVal, c.tsRecent) : seqGt(seg.sequenceNumber, c.rcvNxt)
+  }
+
+  private create(
+    localAddress: number,
+    localPort: number,
+    remoteAddress: number,
+    remotePort: number,
+    iss: number,
+    passive: boolean,
+    now: number,
+  ): Connection {
+    const c = new Connection(this.host, {
+      localAddress,
+      localPort,
+      remoteAddress,
+      remotePort,
+      iss,
+      maxSegment: this.ip.maxSegment,
+      timestampOffset: this.isn.timestampOffset(localAddress, localPort, remoteAddress, remotePort),
+      passive,
+    }, now)
+    const key = tupleKey(remoteAddress, remotePort)
+    let inner = this.connections.get(key)
+    if (inner === undefined) {
+      inner = new Map()
+      this.connections.set(key, inner)
+    }
+    inner.set(tupleKey(localAddress, localPort), c)
+    return c
+  }
+
+  private passiveOpen(listener: Listener, source: number, destination: number, seg: Segment, now: number): void {
+    const iss = this.isn.next(destination, seg.destinationPort, source, seg.sourcePort, now)
+    const c = this.create(destination, seg.destinationPort, source, seg.sourcePort, iss, true, now)
+    this.owners.set(c, listener)
+    listener.addHalfOpen(c)?.terminate("closed")
+    negotiate(c, seg)
+    sendSyn(c, now)
+    this.reschedule(c)
+  }
+
+  /** RFC 9293 §3.10.7.1: answer a segment for no connection with RST (never an RST). */
+  private resetFor(source: number, destination: number, seg: Segment): void {
+    if ((seg.flags & Flags.RST) !== 0) return
+    const ack = (seg.flags & Flags.ACK) !== 0
+    const length = seg.payload.length + ((seg.flags & Flags.SYN) !== 0 ? 1 : 0) + ((seg.flags & Flags.FIN) !== 0 ? 1 : 0)
+    const header: Header = {
+      sourcePort: seg.destinationPort,
+      destinationPort: seg.sourcePort,
+      sequenceNumber: ack ? seg.acknowledgmentNumber : 0,
+      acknowledgmentNumber: ack ? 0 : seqAdd(seg.sequenceNumber, length),
+      flags: ack ? Flags.RST : Flags.RST | Flags.ACK,
+      window: 0,
+      payloadLength: 0,
+    }
+    this.stats.resetsSent++
+    this.ip.send(source, PROTOCOL, headerLength(), (buffer, offset, from) => {
+      emit(header, buffer, offset, from === 0 ? destination : from, source)
+    })
+  }
+
+  private transmit(c: Connection, header: Header, payloadOffset: number): void {
+    if ((header.flags & Flags.RST) !== 0) this.stats.resetsSent++
+    const hl = headerLength(header.options)
+    this.ip.send(c.remoteAddress, PROTOCOL, hl + header.payloadLength, (buffer, offset, source) => {
+      if (header.payloadLength > 0) c.sendBuffer.copyOut(payloadOffset, header.payloadLength, buffer, offset + hl)
+      emit(header, buffer, offset, source, c.remoteAddress)
+    })
+  }
+
+  private remove(c: Connection): void {
+    const key = tupleKey(c.remoteAddress, c.remotePort)
+    const inner = this.connections.get(key)
+    const local = tupleKey(c.localAddress, c.localPort)
+    if (inner?.get(local) === c) {
+      inner.delete(local)
+      if (inner.size === 0) this.connections.delete(key)
+    }
+    this.owners.get(c)?.forget(c)
+    this.owners.delete(c)
+  }
+
+  private reschedule(c: Connection): void {
+    const d = c.deadline
+    if (d !== undefined && (this.earliest === undefined || d < this.earliest)) {
+      this.earliest = d
+      this.onWake()
+    }
+  }
+}

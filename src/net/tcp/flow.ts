@@ -1,0 +1,73 @@
+/**
+ * A `Flow` (src/net/Stack.ts) over an engine connection: reads wait for data
+ * or the peer's FIN, writes wait for send-buffer room (backpressure), and a
+ * connection that ended abnormally fails them with the typed TCP errors.
+ */
+import { Effect, Semaphore, Stream } from "effect"
+import type { Endpoint, Flow, TcpError } from "../Stack.ts"
+import { TcpClosed, TcpRefused, TcpReset, TcpTimeout } from "../Stack.ts"
+import { formatIpv4 } from "../wire/addr.ts"
+import type { Connection } from "./connection.ts"
+import { Signal } from "./signal.ts"
+
+/** The most bytes one `read` returns. */
+const READ_CHUNK = 65536
+
+/** The error for an operation on a connection that cannot do it any more. */
+export const connectionError = (c: Connection, remote: Endpoint, operation: string): TcpError => {
+  switch (c.closeReason) {
+    case "reset":
+      return new TcpReset({ remote })
+    case "refused":
+      return new TcpRefused({ remote })
+    case "timeout":
+      return new TcpTimeout({ remote, during: c.timeoutDuring })
+    default:
+      return new TcpClosed({ remote, operation })
+  }
+}
+
+/** The flow of connection `c`, with `now` reading the stack clock; it takes over `c.notify`. */
+export const makeFlow = (c: Connection, now: () => number): Flow => {
+  const signal = new Signal()
+  c.notify = () => signal.wake()
+  const local = { address: formatIpv4(c.localAddress), port: c.localPort }
+  const remote = { address: formatIpv4(c.remoteAddress), port: c.remotePort }
+  const writeLock = Semaphore.makeUnsafe(1)
+
+  const read: Effect.Effect<Uint8Array | undefined, TcpError> = signal.until(() => {
+    const data = c.receive(READ_CHUNK, now())
+    if (data !== undefined) return Effect.succeed(data)
+    if (c.atEndOfStream) return Effect.succeed(undefined)
+    if (c.state === "CLOSED") return Effect.fail(connectionError(c, remote, "read"))
+    return undefined
+  })
+
+  const writeAll = (data: Uint8Array): Effect.Effect<void, TcpError> =>
+    Effect.suspend(() => {
+      let offset = 0
+      return signal.until(() => {
+        if (!c.canSend) return Effect.fail(connectionError(c, remote, "write"))
+        offset += c.send(offset === 0 ? data : data.subarray(offset), now())
+        return offset >= data.length ? Effect.void : undefined
+      })
+    })
+
+  const writev = (data: ReadonlyArray<Uint8Array>): Effect.Effect<void, TcpError> =>
+    writeLock.withPermit(Effect.forEach(data, writeAll, { discard: true }))
+
+  return {
+    local,
+    remote,
+    read,
+    write: (data) => writev([data]),
+    writev,
+    shutdown: Effect.suspend(() => {
+      if (c.state === "CLOSED" && c.closeReason !== "closed") return Effect.fail(connectionError(c, remote, "shut down"))
+      c.shutdown(now())
+      return Effect.void
+    }),
+    close: Effect.sync(() => c.close(now())),
+    stream: Stream.unfold(undefined, () => Effect.map(read, (data) => (data === undefined ? undefined : [data, undefined] as const))),
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * Segment arrival for a connection (RFC 9293 §3.10.7.3 and §3.10.7.4),
+ * hardened per RFC 5961 (RST and SYN answered with challenge ACKs unless
+ * exact, ACKs checked against MAX.SND.WND), with PAWS and TS.Recent
+ * (RFC 7323 §5, §4.3), SACK scoreboard updates (RFC 2018), RTT samples
+ * (RFC 6298 with Karn's rule, or RFC 7323 timestamps), congestion control
+ * and loss recovery (RFC 5681, RFC 6582, RFC 6675), delayed ACKs
+ * (RFC 1122 §4.2.3.2) and out-of-order reassembly.
+ */
+import type { Segment } from "../wire/tcp.ts"
+import { Flags, MAX_WINDOW_SCALE } from "../wire/tcp.ts"
+import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMax } from "../wire/seq.ts"
+import type { Connection } from "./connection.ts"
+import { Congestion, DUP_THRESHOLD } from "./congestion.ts"
+import { challengeAck, effectiveMss, sendReset, sendSyn, transmit } from "./output.ts"
+
+/** Take the options of the peer's SYN: MSS, window scale, SACK-permitted, timestamps (RFC 7323 §2.2, §3.2; RFC 2018 §2). */
+export const negotiate = (c: Connection, syn: Segment): void => {
+  const o = syn.options
+  c.wsOk = c.wsOk && o.windowScale !== undefined
+  c.sndShift = c.wsOk ? Math.min(o.windowScale ?? 0, MAX_WINDOW_SCALE) : 0
+  if (!c.wsOk) c.rcvShift = 0
+  c.sackOk = c.sackOk && o.sackPermitted
+  c.tsOk = c.tsOk && o.timestamps !== undefined
+  if (o.timestamps !== undefined) c.tsRecent = o.timestamps.tsVal
+  c.sndMss = effectiveMss(o.mss ?? 536, c)
+  c.congestion = new Congestion(c.sndMss, c.iss)
+  c.irs = syn.sequenceNumber
+  c.rcvNxt = seqAdd(syn.sequenceNumber, 1)
+  c.rcvAdvertised = c.rcvNxt
+}
+
+/** RTT sample for a SYN answered without retransmission (Karn) or via its echoed timestamp. */
+const sampleHandshake = (c: Connection, seg: Segment, now: number, sentAt: number): void => {
+  const ts = seg.options.timestamps
+  if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr))
+  else if (c.retries === 0) c.rtt.sample(now - sentAt)
+}
+
+/** The handshake completed: ESTABLISHED (RFC 9293 §3.10.7.3 SYN-SENT, §3.10.7.4 fifth). */
+const establish = (c: Connection, seg: Segment, now: number): void => {
+  c.state = c.finQueued ? "FIN-WAIT-1" : "ESTABLISHED"
+  c.sndUna = seg.acknowledgmentNumber
+  c.sndWnd = seg.window << ((seg.flags & Flags.SYN) !== 0 ? 0 : c.sndShift)
+  c.maxSndWnd = Math.max(c.maxSndWnd, c.sndWnd)
+  c.sndWl1 = seg.sequenceNumber
+  c.sndWl2 = seg.acknowledgmentNumber
+  sampleHandshake(c, seg, now, c.rttSentAt)
+  c.retries = 0
+  c.rtxAt = undefined
+  c.lastAckReceivedAt = now
+  const keepalive = c.config.keepalive
+  if (keepalive !== undefined) c.keepaliveAt = now + keepalive.idleMs
+}
+
+/** RFC 9293 §3.10.7.3: a segment in SYN-SENT. */
+const synSent = (c: Connection, seg: Segment, now: number): void => {
+  const f = seg.flags
+  const ack = (f & Flags.ACK) !== 0
+  if (ack && (seqLeq(seg.acknowledgmentNumber, c.iss) || seqGt(seg.acknowledgmentNumber, c.sndNxt))) {
+    if ((f & Flags.RST) === 0) sendReset(c, seg.acknowledgmentNumber, now)
+    return
+  }
+  if ((f & Flags.RST) !== 0) {
+    if (ack) c.terminate("refused")
+    return
+  }
+  if ((f & Flags.SYN) === 0) return
+  negotiate(c, seg)
+  if (ack) {
+    establish(c, seg, now)
+    c.ackNow = true
+    transmit(c, now)
+    c.notify()
+    return
+  }
+  // Simultaneous open: answer with SYN-ACK and wait in SYN-RECEIVED.
+  c.state = "SYN-RECEIVED"
+  c.sndWnd = seg.window
+  c.sndWl1 = seg.sequenceNumber
+  sendSyn(c, now)
+}
+
+/** RFC 7323 §5.3 PAWS: a segment whose TSval is older than TS.Recent is a stale duplicate. */
+const pawsRejects = (c: Connection, seg: Segment): boolean => {
+  const ts = seg.options.timestamps
+  return c.tsOk && ts !== undefined && (seg.flags & Flags.RST) === 0 && seqLt(ts.tsVal, c.tsRecent)
+}
+
+/** RFC 9293 §3.10.7.4 first: whether the segment overlaps the receive window. */
+const acceptable = (c: Connection, seq: number, length: number): boolean => {
+  const window = c.receiveBuffer.window
+  if (length === 0) return window === 0 ? seq === c.rcvNxt : seqInWindow(seq, c.rcvNxt, window)
+  if (window === 0) return false
+  return seqInWindow(seq, c.rcvNxt, window) || seqInWindow(seqAdd(seq, length - 1), c.rcvNxt, window)
+}
+
+/** RFC 5961 §3.2: an RST resets only when its sequence number is exactly RCV.NXT (never in TIME-WAIT, RFC 1337). */
+const onReset = (c: Connection, seq: number, now: number): void => {
+  if (seq !== c.rcvNxt) {
+    challengeAck(c, now)
+    return
+  }
+  switch (c.state) {
+    case "SYN-RECEIVED":
+      c.terminate(c.passive ? "closed" : "refused")
+      return
+    case "TIME-WAIT":
+      return // RFC 1337: no TIME-WAIT assassination
+    case "CLOSING":
+    case "LAST-ACK":
+      c.terminate("closed")
+      return
+    default:
+      c.terminate("reset")
+  }
+}
+
+/** The peer's FIN was reached: RFC 9293 §3.10.7.4 eighth. */
+const onFin = (c: Connection, now: number): void => {
+  c.rcvNxt = seqAdd(c.rcvNxt, 1)
+  c.finReceived = true
+  c.pendingFin = undefined
+  c.ackNow = true
+  switch (c.state) {
+    case "SYN-RECEIVED":
+    case "ESTABLISHED":
+      c.state = "CLOSE-WAIT"
+      break
+    case "FIN-WAIT-1":
+      if (c.finSent && seqGt(c.sndUna, c.finSeq)) c.enterTimeWait(now)
+      else c.state = "CLOSING"
+      break
+    case "FIN-WAIT-2":
+      c.enterTimeWait(now)
+      break
+    default:
+      break
+  }
+  c.notify()
+}
+
+/**
+ * Data at `seq` (already trimmed to the window): store it, advance RCV.NXT,
+ * decide when to ACK. False when the data reset the connection instead.
+ */
+const onData = (c: Connection, seq: number, data: Uint8Array, now: number): boolean => {
+  if (c.appClosed) {
+    // RFC 1122 §4.2.2.13: data for a closed connection is answered with RST.
+    sendReset(c, c.sndNxt, now)
+    c.terminate("aborted")
+    return false
+  }
+  if (data.length > c.rcvMss) c.rcvMss = data.length
+  const wasInOrder = c.receiveBuffer.outOfOrder.isEmpty
+  const advanced = c.receiveBuffer.store(c.rcvNxt, seq, data)
+  if (advanced === 0) {
+    c.ackNow = true // out of order: a duplicate ACK with SACK blocks, at once (RFC 5681 §4.2)
+    return true
+  }
+  c.rcvNxt = seqAdd(c.rcvNxt, advanced)
+  c.notify()
+  if (!wasInOrder || seqDiff(c.rcvNxt, c.lastAckSent) >= 2 * c.rcvMss) c.ackNow = true
+  else if (c.delackAt === undefined) c.delackAt = now + c.config.delayedAckMs
+  return true
+}
+
+/** New data acknowledged up to `ack`: free it, sample the RTT, grow or leave recovery. */
+const onNewAck = (c: Connection, seg: Segment, now: number): void => {
+  const ack = seg.acknowledgmentNumber
+  const acked = seqDiff(ack, c.sndUna)
+  const freed = Math.min(Math.max(0, seqDiff(ack, c.sndBase)), c.sendBuffer.length)
+  c.sendBuffer.discard(freed)
+  c.sndBase = seqAdd(c.sndBase, freed)
+  c.sndUna = ack
+  c.scoreboard.advance(ack)
+  c.retries = 0
+  const ts = seg.options.timestamps
+  if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr))
+  else if (c.rttSeq !== undefined && seqGeq(ack, c.rttSeq)) {
+    c.rtt.sample(now - c.rttSentAt)
+    c.rttSeq = undefined
+  }
+  const cc = c.congestion
+  if (cc.inRecovery) {
+    if (seqGeq(ack, cc.recover)) cc.exitRecovery(c.flight)
+    else if (!c.sackOk) {
+      // NewReno partial ACK: retransmit the next hole at once (RFC 6582 §3.2 step 3).
+      cc.deflate(acked)
+      c.rtxNext = ack
+      c.rtxLimit = seqAdd(ack, 1)
+      c.rtxForce = true
+    }
+  } else cc.grow(acked)
+  cc.dupAcks = 0
+  if (c.rtxLimit !== undefined && !cc.inRecovery && seqGeq(ack, c.rtxLimit)) c.rtxLimit = undefined
+  c.rtxAt = c.flight === 0 ? undefined : now + c.rtt.rto
+  if (freed > 0) c.notify()
+}
+
+/** RFC 9293 §3.10.7.4 fifth (ACK field) for synchronized states; false when the segment is to be dropped. */
+const onAck = (c: Connection, seg: Segment, now: number): boolean => {
+  const ack = seg.acknowledgmentNumber
+  // RFC 5961 §5.2: acceptable only within [SND.UNA − MAX.SND.WND, SND.NXT].
+  if (seqGt(ack, c.sndNxt) || seqLt(ack, seqAdd(c.sndUna, -Math.max(c.maxSndWnd, 1)))) {
+    challengeAck(c, now)
+    return false
+  }
+  c.lastAckReceivedAt = now
+  c.probes = 0
+  const window = seg.window << c.sndShift
+  const sackNews = c.sackOk && seg.options.sack !== undefined && c.scoreboard.update(seg.options.sack, c.sndUna, c.sndNxt)
+  const cc = c.congestion
+  if (seqGt(ack, c.sndUna)) onNewAck(c, seg, now)
+  else if (
+    ack === c.sndUna && c.flight > 0 && seg.payload.length === 0 &&
+    (seg.flags & (Flags.SYN | Flags.FIN)) === 0 && (window === c.sndWnd || sackNews)
+  ) {
+    cc.dupAcks++
+    if (cc.inRecovery && !c.sackOk) cc.inflate()
+  }
+  // Loss detection: three duplicate ACKs, or enough SACKed above SND.UNA (RFC 6675 IsLost).
+  const lostEdge = c.sackOk ? c.scoreboard.lostEdge(DUP_THRESHOLD * c.sndMss) : undefined
+  if (cc.mayRecover(c.sndUna) && c.flight > 0 &&
+    (cc.dupAcks >= DUP_THRESHOLD || (lostEdge !== undefined && seqGt(lostEdge, c.sndUna)))) {
+    cc.enterRecovery(c.flight, c.sndNxt, c.sackOk)
+    c.rtxNext = c.sndUna
+    c.rtxLimit = seqMax(seqAdd(c.sndUna, 1), lostEdge ?? c.sndUna)
+    c.rtxForce = true
+    c.rttSeq = undefined
+  } else if (cc.inRecovery && lostEdge !== undefined && c.rtxLimit !== undefined) {
+    c.rtxLimit = seqMax(c.rtxLimit, lostEdge)
+  }
+  // Window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2).
+  if (seqLt(c.sndWl1, seg.sequenceNumber) || (c.sndWl1 === seg.sequenceNumber && seqLeq(c.sndWl2, ack))) {
+    c.sndWnd = window
+    c.sndWl1 = seg.sequenceNumber
+    c.sndWl2 = ack
+    if (window > c.maxSndWnd) c.maxSndWnd = window
+    if (window > 0) {
+      c.persistBackoff = 0
+      c.notify()
+    }
+  }
+  const finAcked = c.finSent && seqGt(c.sndUna, c.finSeq)
+  switch (c.state) {
+    case "FIN-WAIT-1":
+      if (finAcked) {
+        c.state = "FIN-WAIT-2"
+        if (c.appClosed) c.closeAt = now + 2 * c.config.mslMs
+      }
+      break
+    case "CLOSING":
+      if (finAcked) c.enterTimeWait(now)
+      break
+    case "LAST-ACK":
+      if (finAcked) {
+        c.terminate("closed")
+        return false
+      }
+      break
+    default:
+      break
+  }
+  return true
+}
+
+/** Process one segment for a connection not in LISTEN (the engine handles that). */
+export const segmentArrives = (c: Connection, seg: Segment, now: number): void => {
+  if (c.state === "CLOSED") return
+  if (c.state === "SYN-SENT") {
+    synSent(c, seg, now)
+    return
+  }
+  const flags = seg.flags
+  let seq = seg.sequenceNumber
+  let syn = (flags & Flags.SYN) !== 0
+  let fin = (flags & Flags.FIN) !== 0
+  let data = seg.payload
+  if (syn && seq === c.irs && c.state === "SYN-RECEIVED" && (flags & Flags.RST) === 0) {
+    if ((flags & Flags.ACK) === 0) {
+      sendSyn(c, now) // the peer's SYN again: our SYN-ACK was lost
+      return
+    }
+    syn = false // simultaneous open: the peer's SYN-ACK; its SYN is old news
+    seq = seqAdd(seq, 1)
+  }
+  const length = data.length + (syn ? 1 : 0) + (fin ? 1 : 0)
+  if (pawsRejects(c, seg) || !acceptable(c, seq, length)) {
+    if ((flags & Flags.RST) === 0) {
+      c.ackNow = true
+      transmit(c, now)
+    }
+    return
+  }
+  c.lastReceivedAt = now
+  const keepalive = c.config.keepalive
+  if (keepalive !== undefined && c.keepaliveAt !== undefined) {
+    c.keepaliveAt = now + keepalive.idleMs
+    c.probes = 0
+  }
+  const ts = seg.options.timestamps
+  if (c.tsOk && ts !== undefined && seqLeq(seq, c.lastAckSent) && seqGeq(ts.tsVal, c.tsRecent)) c.tsRecent = ts.tsVal
+  // Trim to the window: the part before RCV.NXT is old, the part beyond the window is dropped.
+  if (seqLt(seq, c.rcvNxt)) {
+    let cut = seqDiff(c.rcvNxt, seq)
+    if (syn) {
+      syn = false
+      cut--
+    }
+    data = data.subarray(Math.min(cut, data.length))
+    seq = c.rcvNxt
+  }
+  const room = c.receiveBuffer.window - seqDiff(seq, c.rcvNxt)
+  if (data.length > room) {
+    data = data.subarray(0, Math.max(0, room))
+    fin = false
+  }
+  if ((flags & Flags.RST) !== 0) {
+    onReset(c, seg.sequenceNumber, now)
+    return
+  }
+  if (syn) {
+    challengeAck(c, now) // RFC 5961 §4.2: a SYN in a synchronized state
+    return
+  }
+  if ((flags & Flags.ACK) === 0) return
+  if (c.state === "SYN-RECEIVED") {
+    const ack = seg.acknowledgmentNumber
+    if (!seqLt(c.sndUna, ack) || !seqLeq(ack, c.sndNxt)) {
+      sendReset(c, ack, now)
+      return
+    }
+    if (c.passive && !c.host.established(c)) return // backlog full: let the peer retransmit
+    establish(c, seg, now)
+    c.notify()
+  }
+  if (!onAck(c, seg, now)) return
+  if (data.length > 0 && (c.state === "ESTABLISHED" || c.state === "FIN-WAIT-1" || c.state === "FIN-WAIT-2")) {
+    if (!onData(c, seq, data, now)) return
+  }
+  if (fin) {
+    const at = seqAdd(seq, data.length)
+    if (at === c.rcvNxt) onFin(c, now)
+    else c.pendingFin = at
+  }
+  if (c.pendingFin === c.rcvNxt && !c.finReceived) onFin(c, now)
+  transmit(c, now)
+}

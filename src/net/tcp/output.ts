@@ -1,0 +1,218 @@
+/**
+ * Segment sending for a connection: what to send next (retransmissions of
+ * lost data first, RFC 6675 NextSeg; then new data within the peer's window
+ * and the congestion window, held back by Nagle's algorithm, RFC 896, and
+ * sender silly-window avoidance, RFC 9293 §3.8.6.2.1, and let out early by
+ * limited transmit, RFC 3042), the options each
+ * segment carries (RFC 7323 timestamps, RFC 2018 SACK blocks), the receive
+ * window it advertises (never shrinking its right edge, with receiver
+ * silly-window avoidance), and the RTO, persist and Karn timing it starts.
+ */
+import type { OptionsInit, SackBlock } from "../wire/tcp.ts"
+import { Flags } from "../wire/tcp.ts"
+import { seqAdd, seqDiff, seqGt, seqLt, seqMax, seqMin } from "../wire/seq.ts"
+import type { Connection } from "./connection.ts"
+
+/** Bytes the timestamps option takes (NOP, NOP, TS). */
+const TIMESTAMPS_LENGTH = 12
+
+/** The window to advertise, in bytes, before scaling. */
+const receiveWindow = (c: Connection): number => {
+  const free = c.receiveBuffer.window
+  const announced = Math.max(0, seqDiff(c.rcvAdvertised, c.rcvNxt))
+  const limit = c.wsOk ? 0xffff << c.rcvShift : 0xffff
+  // Receiver SWS avoidance: a small opening is not worth announcing.
+  const threshold = Math.min(c.receiveBuffer.capacity / 2, c.announcedMss)
+  const window = free > announced && free - announced < threshold ? announced : free
+  return Math.min(window, limit)
+}
+
+/** The SACK blocks to report now, or `undefined`. */
+const sackBlocks = (c: Connection): ReadonlyArray<SackBlock> | undefined =>
+  c.sackOk && !c.receiveBuffer.outOfOrder.isEmpty ? c.receiveBuffer.outOfOrder.blocks(c.tsOk ? 3 : 4) : undefined
+
+/** Send one segment; with ACK, it acknowledges everything received so far. */
+const sendSegment = (
+  c: Connection,
+  seq: number,
+  payloadLength: number,
+  flags: number,
+  now: number,
+  sack: ReadonlyArray<SackBlock> | undefined,
+): void => {
+  const syn = (flags & Flags.SYN) !== 0
+  const ack = (flags & Flags.ACK) !== 0
+  const window = receiveWindow(c)
+  const field = syn ? Math.min(window, 0xffff) : window >>> c.rcvShift
+  const options: OptionsInit = {
+    mss: syn ? c.announcedMss : undefined,
+    windowScale: syn && c.wsOk ? c.rcvShift : undefined,
+    sackPermitted: syn && c.sackOk,
+    timestamps: c.tsOk ? { tsVal: c.tsVal(now), tsEcr: ack ? c.tsRecent : 0 } : undefined,
+    sack,
+  }
+  if (ack) {
+    c.lastAckSent = c.rcvNxt
+    c.ackNow = false
+    c.delackAt = undefined
+    const edge = seqAdd(c.rcvNxt, syn ? field : field << c.rcvShift)
+    if (seqGt(edge, c.rcvAdvertised)) c.rcvAdvertised = edge
+  }
+  c.segmentsSent++
+  c.host.transmit(c, {
+    sourcePort: c.localPort,
+    destinationPort: c.remotePort,
+    sequenceNumber: seq,
+    acknowledgmentNumber: ack ? c.rcvNxt : 0,
+    flags,
+    window: field,
+    options,
+    payloadLength,
+  }, seqDiff(seq, c.sndBase))
+}
+
+/** Send the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) and start the retransmission timer. */
+export const sendSyn = (c: Connection, now: number): void => {
+  c.sndNxt = seqAdd(c.iss, 1)
+  if (c.retries === 0) c.rttSentAt = now
+  sendSegment(c, c.iss, 0, c.state === "SYN-SENT" ? Flags.SYN : Flags.SYN | Flags.ACK, now, undefined)
+  if (c.rtxAt === undefined) c.rtxAt = now + c.rtt.rto
+}
+
+/** Send a bare ACK now. */
+export const sendAck = (c: Connection, now: number): void => sendSegment(c, c.sndNxt, 0, Flags.ACK, now, sackBlocks(c))
+
+/** Send an RST with sequence number `seq` (RFC 9293 ABORT and error replies). */
+export const sendReset = (c: Connection, seq: number, now: number): void =>
+  sendSegment(c, seq, 0, Flags.RST, now, undefined)
+
+/**
+ * Send an ACK with sequence number SND.UNA − 1, which the peer cannot accept
+ * and so answers with an ACK carrying its window: a zero-window probe or a
+ * keepalive (RFC 1122 §4.2.3.6).
+ */
+export const sendProbe = (c: Connection, now: number): void =>
+  sendSegment(c, seqAdd(c.sndUna, -1), 0, Flags.ACK, now, undefined)
+
+/**
+ * A challenge ACK (RFC 5961 §3.2, §4.2, §5.2), at most
+ * `challengeAckLimit` per second on this connection (RFC 5961 §7).
+ */
+export const challengeAck = (c: Connection, now: number): void => {
+  if (now - c.challengeSince >= 1000) {
+    c.challengeSince = now
+    c.challengeAcks = 0
+  }
+  if (c.challengeAcks >= c.config.challengeAckLimit) return
+  c.challengeAcks++
+  sendAck(c, now)
+}
+
+/**
+ * Bytes in the network (RFC 6675 pipe): outstanding, less what the peer
+ * SACKed, less the holes deemed lost and not yet retransmitted.
+ */
+export const pipe = (c: Connection): number => {
+  let bytes = c.flight - c.scoreboard.bytes
+  if (c.rtxLimit !== undefined) {
+    const from = seqMax(c.rtxNext, c.sndUna)
+    const to = seqMin(c.rtxLimit, c.sndNxt)
+    if (seqLt(from, to)) bytes -= seqDiff(to, from) - c.scoreboard.bytesIn(from, to)
+  }
+  return Math.max(0, bytes)
+}
+
+/** Send a segment of data and/or FIN at `seq` and start the timers it needs. */
+const sendData = (
+  c: Connection,
+  seq: number,
+  length: number,
+  fin: boolean,
+  now: number,
+  sack: ReadonlyArray<SackBlock> | undefined,
+  retransmission: boolean,
+): void => {
+  const end = seqAdd(seq, length)
+  const push = length > 0 && end === c.queuedEnd ? Flags.PSH : 0
+  sendSegment(c, seq, length, Flags.ACK | push | (fin ? Flags.FIN : 0), now, sack)
+  if (c.rtxAt === undefined) c.rtxAt = now + c.rtt.rto
+  if (retransmission) {
+    c.rttSeq = undefined
+    c.retransmissions++
+  }
+  else if (!c.tsOk && c.rttSeq === undefined && length > 0) {
+    c.rttSeq = end
+    c.rttSentAt = now
+  }
+}
+
+/** Retransmit the next lost hole, if any and if the congestion window allows; whether a segment went out. */
+const sendRetransmission = (c: Connection, now: number, room: number, sack: ReadonlyArray<SackBlock> | undefined): boolean | undefined => {
+  const limit = c.rtxLimit
+  if (limit === undefined) return undefined
+  const start = c.scoreboard.holeStart(seqMax(c.rtxNext, c.sndUna))
+  if (!seqLt(start, limit) || !seqLt(start, c.sndNxt)) return undefined
+  const holeEnd = c.scoreboard.holeEnd(start, c.sndNxt)
+  const dataEnd = seqMin(seqMin(holeEnd, c.queuedEnd), seqAdd(start, room))
+  const length = Math.max(0, seqDiff(dataEnd, start))
+  const fin = c.finSent && dataEnd === c.finSeq && seqGt(holeEnd, c.finSeq)
+  if (!c.rtxForce && pipe(c) + length + (fin ? 1 : 0) > c.congestion.cwnd) return false
+  c.rtxForce = false
+  sendData(c, start, length, fin, now, sack, true)
+  c.rtxNext = seqAdd(start, length + (fin ? 1 : 0))
+  return true
+}
+
+/** Send new data (and the FIN after it) if the windows, Nagle and SWS avoidance allow; whether a segment went out. */
+const sendNewData = (c: Connection, now: number, room: number, sack: ReadonlyArray<SackBlock> | undefined): boolean => {
+  if (c.finSent) return false
+  const unsent = seqDiff(c.queuedEnd, c.sndNxt)
+  const windowRoom = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt)
+  const cc = c.congestion
+  // Limited transmit (RFC 3042): each of the first two duplicate ACKs lets a
+  // new segment out; with SACK, pipe already discounts what they reported.
+  const limited = !c.sackOk && !cc.inRecovery ? Math.min(cc.dupAcks, 2) * c.sndMss : 0
+  const congestionRoom = cc.cwnd + limited - pipe(c)
+  const length = Math.max(0, Math.min(unsent, windowRoom, congestionRoom, room))
+  const fin = c.finQueued && length === unsent && congestionRoom > length
+  if (length === 0 && !fin) return false
+  if (length < room && !fin && c.flight > 0) {
+    // Nagle: a small segment waits while data is unacknowledged; SWS: so does a window-limited one.
+    if (length === unsent ? !c.noDelay : length < c.maxSndWnd / 2) return false
+  }
+  const seq = c.sndNxt
+  sendData(c, seq, length, fin, now, sack, false)
+  c.sndNxt = seqAdd(seq, length + (fin ? 1 : 0))
+  if (fin) {
+    c.finSent = true
+    c.finSeq = seqAdd(seq, length)
+  }
+  return true
+}
+
+/**
+ * Send whatever the connection may send now: retransmissions, new data, a
+ * FIN, and an ACK if one is owed and nothing else carried it; then start or
+ * stop the persist timer (RFC 9293 §3.8.6.1).
+ */
+export const transmit = (c: Connection, now: number): void => {
+  if (c.state === "SYN-SENT" || c.state === "SYN-RECEIVED" || c.state === "CLOSED") return
+  if (c.state !== "TIME-WAIT") {
+    for (;;) {
+      const sack = sackBlocks(c)
+      const room = c.sndMss - (sack === undefined ? 0 : 4 + 8 * sack.length)
+      const retransmitted = sendRetransmission(c, now, room, sack)
+      if (retransmitted === false) break
+      if (retransmitted === undefined && !sendNewData(c, now, room, sack)) break
+    }
+  }
+  if (c.ackNow) sendAck(c, now)
+  const waiting = seqDiff(c.queuedEnd, c.sndNxt) > 0 || (c.finQueued && !c.finSent)
+  if (c.sndWnd === 0 && waiting && c.rtxAt === undefined) {
+    if (c.persistAt === undefined) c.persistAt = now + c.rtt.rto
+  } else c.persistAt = undefined
+}
+
+/** The largest payload for segments with the negotiated options (RFC 6691). */
+export const effectiveMss = (peerMss: number, c: Connection): number =>
+  Math.max(1, Math.min(peerMss, c.announcedMss) - (c.tsOk ? TIMESTAMPS_LENGTH : 0))

@@ -1,0 +1,51 @@
+/**
+ * The retransmission timeout (RFC 6298): SRTT and RTTVAR from RTT samples,
+ * RTO = SRTT + max(G, 4·RTTVAR) within [min, max], doubled on each expiry
+ * (exponential backoff) until the next sample. Which samples to take (Karn's
+ * rule, or timestamps per RFC 7323 §4) is the caller's business.
+ */
+
+/** The clock granularity G assumed, in ms. */
+const GRANULARITY_MS = 1
+
+/** RFC 6298 estimator state for one connection. */
+export class RttEstimator {
+  /** Smoothed RTT, `undefined` before the first sample. */
+  srtt: number | undefined = undefined
+  /** RTT variation. */
+  rttvar = 0
+  private base: number
+  private backoffs = 0
+  private readonly minMs: number
+  private readonly maxMs: number
+
+  constructor(initialMs: number, minMs: number, maxMs: number) {
+    this.base = initialMs
+    this.minMs = minMs
+    this.maxMs = maxMs
+  }
+
+  /** The current timeout, backoff included. */
+  get rto(): number {
+    return Math.min(this.maxMs, this.base * 2 ** this.backoffs)
+  }
+
+  /** Take an RTT measurement (RFC 6298 (2.2), (2.3)); clears the backoff. */
+  sample(rttMs: number): void {
+    const r = Math.max(0, rttMs)
+    if (this.srtt === undefined) {
+      this.srtt = r
+      this.rttvar = r / 2
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r)
+      this.srtt = 0.875 * this.srtt + 0.125 * r
+    }
+    this.base = Math.min(this.maxMs, Math.max(this.minMs, this.srtt + Math.max(GRANULARITY_MS, 4 * this.rttvar)))
+    this.backoffs = 0
+  }
+
+  /** The timer expired: double the timeout (RFC 6298 (5.5)). */
+  backoff(): void {
+    if (this.rto < this.maxMs) this.backoffs++
+  }
+}

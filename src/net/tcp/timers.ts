@@ -1,0 +1,91 @@
+/**
+ * Timer expiry for a connection, the timers being deadlines in the control
+ * block: retransmission (RFC 6298 §5, with backoff and a give-up bound;
+ * SYN retransmission while opening), persist (zero-window probes, RFC 9293
+ * §3.8.6.1), delayed ACK, keepalive (RFC 1122 §4.2.3.6) and TIME-WAIT or the
+ * FIN-WAIT-2 timeout of a closed connection.
+ */
+import type { Connection } from "./connection.ts"
+import { sendProbe, sendSyn, transmit } from "./output.ts"
+
+/** What a connection in `state` was doing, for a timeout's report. */
+const phase = (c: Connection): string =>
+  c.state === "SYN-SENT" ? "connect" : c.state === "SYN-RECEIVED" ? "accept" : c.state === "ESTABLISHED" || c.state === "CLOSE-WAIT" ? "transfer" : "close"
+
+/** Give up on the connection (no RST: the peer is presumed gone). */
+const giveUp = (c: Connection, during: string): void => {
+  c.timeoutDuring = during
+  c.terminate("timeout")
+}
+
+/** RFC 6298 (5.4)–(5.6): the retransmission timer expired. */
+const retransmitTimeout = (c: Connection, now: number): void => {
+  c.rtxAt = undefined
+  // A peer that keeps answering with a zero window is not lost (as Linux does).
+  const zeroWindowPeerAlive = c.synchronized && c.sndWnd === 0 && now - c.lastAckReceivedAt < c.config.rtoMaxMs
+  if (!zeroWindowPeerAlive) c.retries++
+  const limit = c.synchronized ? c.config.maxRetransmissions : c.config.maxSynRetransmissions
+  if (c.retries > limit) {
+    giveUp(c, phase(c))
+    return
+  }
+  c.rtt.backoff()
+  if (!c.synchronized) {
+    sendSyn(c, now)
+    return
+  }
+  if (c.retries >= 2) c.scoreboard.clear() // the receiver may have reneged (RFC 2018 §8)
+  c.congestion.timeout(c.flight, c.sndNxt)
+  c.rtxNext = c.sndUna
+  c.rtxLimit = c.sndNxt
+  c.rtxForce = true
+  c.rttSeq = undefined
+  transmit(c, now)
+  if (c.rtxAt === undefined && c.flight > 0) c.rtxAt = now + c.rtt.rto
+}
+
+/** The persist timer expired: probe the zero window, backing off. */
+const persist = (c: Connection, now: number): void => {
+  c.persistAt = undefined
+  if (++c.probes > c.config.maxRetransmissions) {
+    giveUp(c, "zero-window probing")
+    return
+  }
+  sendProbe(c, now)
+  c.persistBackoff++
+  c.persistAt = now + Math.min(c.config.rtoMaxMs, c.rtt.rto * 2 ** c.persistBackoff)
+}
+
+/** The keepalive timer expired: probe an idle connection, or drop it after enough silence. */
+const keepalive = (c: Connection, now: number): void => {
+  const config = c.config.keepalive
+  c.keepaliveAt = undefined
+  if (config === undefined || !c.synchronized || c.state === "TIME-WAIT") return
+  if (c.flight > 0) {
+    c.keepaliveAt = now + config.idleMs
+    return
+  }
+  if (c.probes >= config.probes) {
+    giveUp(c, "keepalive")
+    return
+  }
+  c.probes++
+  sendProbe(c, now)
+  c.keepaliveAt = now + config.intervalMs
+}
+
+/** Run every timer of `c` due at `now`. */
+export const runTimers = (c: Connection, now: number): void => {
+  if (c.closeAt !== undefined && c.closeAt <= now) {
+    c.terminate("closed")
+    return
+  }
+  if (c.rtxAt !== undefined && c.rtxAt <= now) retransmitTimeout(c, now)
+  if (c.persistAt !== undefined && c.persistAt <= now && c.state !== "CLOSED") persist(c, now)
+  if (c.delackAt !== undefined && c.delackAt <= now && c.state !== "CLOSED") {
+    c.delackAt = undefined
+    c.ackNow = true
+    transmit(c, now)
+  }
+  if (c.keepaliveAt !== undefined && c.keepaliveAt <= now && c.state !== "CLOSED") keepalive(c, now)
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest"
+import { seqAdd } from "../../../src/net/wire/seq.ts"
+import { Flags } from "../../../src/net/wire/tcp.ts"
+import { drain, establish } from "./helpers.ts"
+import { clean, Sim } from "./sim.ts"
+import { pattern } from "./transfer.ts"
+
+describe("flow control, timestamps and probes", () => {
+  it("stops at a zero window, probes it, and resumes on the window update", () => {
+    const sim = new Sim(31, clean, { receiveBuffer: 64 * 1024 })
+    const { client, server } = establish(sim)
+    sim.record = true
+    const data = pattern(300_000, 3)
+    let written = 0
+    // The server does not read: the client fills the window and stalls.
+    sim.run(() => client.sndWnd === 0 && client.flight === 0 && client.persistAt !== undefined, () => {
+      if (written < data.length) written += client.send(data.subarray(written), sim.now)
+    })
+    expect(server.receiveBuffer.readable).toBeGreaterThan(64 * 1024 - 1448)
+    const stalledAt = sim.now
+    sim.advance(20_000)
+    const probes = sim.a.sent.filter((s) => s.payload.length === 0 && s.sequenceNumber === seqAdd(client.sndUna, -1))
+    expect(probes.length).toBeGreaterThanOrEqual(3)
+    expect(probes.length).toBeLessThan(20) // backed off
+    expect(client.state).toBe("ESTABLISHED")
+    expect(sim.now - stalledAt).toBeGreaterThanOrEqual(20_000)
+    // The application reads: a window update restarts the transfer, which completes.
+    const received: Array<Uint8Array> = []
+    sim.run(() => written === data.length && received.reduce((n, d) => n + d.length, 0) === data.length, () => {
+      if (written < data.length) written += client.send(data.subarray(written), sim.now)
+      received.push(drain(server, sim.now))
+    })
+    expect(Buffer.concat(received)).toEqual(Buffer.from(data))
+  })
+
+  it("scales the window beyond 64 KiB (RFC 7323 §2) and keeps more than 64 KiB in flight", () => {
+    const sim = new Sim(32, { ...clean, delayMs: 50 }, { receiveBuffer: 1 << 20, sendBuffer: 1 << 20 })
+    const { client, server } = establish(sim)
+    expect(client.rcvShift).toBe(5)
+    let maxFlight = 0
+    const data = pattern(4 << 20, 1)
+    let written = 0
+    let got = 0
+    sim.run(() => got === data.length, () => {
+      if (written < data.length) written += client.send(data.subarray(written), sim.now)
+      got += drain(server, sim.now).length
+      maxFlight = Math.max(maxFlight, client.flight)
+    })
+    expect(client.maxSndWnd).toBeGreaterThan(65535)
+    expect(maxFlight).toBeGreaterThan(65535)
+  })
+
+  it("echoes timestamps (RFC 7323 §3) and measures the RTT from them", () => {
+    const sim = new Sim(33, { ...clean, delayMs: 25 })
+    const { client, server } = establish(sim)
+    sim.record = true
+    client.send(pattern(50_000, 2), sim.now)
+    sim.run(() => client.flight === 0)
+    const sentVals = new Set(sim.a.sent.map((s) => s.options.timestamps!.tsVal))
+    const acks = sim.b.sent.filter((s) => (s.flags & Flags.ACK) !== 0)
+    expect(acks.length).toBeGreaterThan(0)
+    for (const ack of acks) expect(sentVals.has(ack.options.timestamps!.tsEcr)).toBe(true)
+    expect(server.tsRecent).toBe(sim.a.sent[sim.a.sent.length - 1]!.options.timestamps!.tsVal)
+    expect(client.rtt.srtt).toBeGreaterThanOrEqual(50)
+    expect(client.rtt.srtt).toBeLessThan(100) // 50 ms path plus delayed ACKs
+  })
+
+  it("keepalive drops a connection whose peer vanished, and keeps a live one", () => {
+    const keepalive = { idleMs: 10_000, intervalMs: 1000, probes: 3 }
+    const sim = new Sim(34, clean, { keepalive })
+    const { client, server } = establish(sim)
+    sim.advance(60_000)
+    expect(client.state).toBe("ESTABLISHED") // probes were answered
+    sim.filter = (from) => from !== sim.b // the server's host vanishes
+    const start = sim.now
+    sim.run(() => client.state === "CLOSED")
+    expect(client.closeReason).toBe("timeout")
+    expect(client.timeoutDuring).toBe("keepalive")
+    expect(sim.now - start).toBeLessThanOrEqual(10_000 + 3 * 1000)
+    expect(server.state).not.toBe("CLOSED")
+  })
+})
+
+describe("Nagle and delayed ACKs", () => {
+  const smallWrites = (noDelay: boolean): number => {
+    const sim = new Sim(41, { ...clean, delayMs: 20 }, { noDelay })
+    const { client, server } = establish(sim)
+    sim.record = true
+    for (let i = 0; i < 10; i++) client.send(new Uint8Array(10).fill(i), sim.now)
+    sim.run(() => server.receiveBuffer.readable === 100)
+    return sim.a.sent.filter((s) => s.payload.length > 0).length
+  }
+
+  it("coalesces small writes while data is unacknowledged (Nagle), not with no-delay", () => {
+    expect(smallWrites(false)).toBe(2)
+    expect(smallWrites(true)).toBe(10)
+  })
+
+  it("sends held small segments at once when no-delay is switched on", () => {
+    const sim = new Sim(43, { ...clean, delayMs: 20 })
+    const { client } = establish(sim)
+    sim.record = true
+    for (let i = 0; i < 3; i++) client.send(new Uint8Array(10), sim.now)
+    expect(sim.a.sent.filter((s) => s.payload.length > 0)).toHaveLength(1)
+    client.setNoDelay(true, sim.now)
+    expect(sim.a.sent.filter((s) => s.payload.length > 0)).toHaveLength(2)
+    expect(sim.a.sent[1]!.payload).toHaveLength(20)
+  })
+
+  it("delays the ACK of a lone segment by the delayed-ACK time, and ACKs every second full segment", () => {
+    const sim = new Sim(42, clean, { delayedAckMs: 40 })
+    const { client, server } = establish(sim)
+    sim.record = true
+    client.send(new Uint8Array(100), sim.now)
+    sim.run(() => client.flight === 0)
+    const ack = sim.b.sent[0]!
+    expect(ack.acknowledgmentNumber).toBe(server.rcvNxt)
+    expect(sim.now).toBeGreaterThanOrEqual(5 + 40 + 5)
+    sim.b.sent.length = 0
+    sim.a.sent.length = 0
+    const data = pattern(200 * 1448, 5)
+    let written = 0
+    sim.run(() => written === data.length && client.flight === 0, () => {
+      if (written < data.length) written += client.send(data.subarray(written), sim.now)
+      drain(server, sim.now)
+    })
+    const segments = sim.a.sent.filter((s) => s.payload.length > 0).length
+    const acks = sim.b.sent.length
+    expect(acks).toBeLessThanOrEqual(Math.ceil(segments / 2) + 5)
+    expect(acks).toBeGreaterThanOrEqual(Math.floor(segments / 2) - 5)
+  })
+})

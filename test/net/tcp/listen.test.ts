@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest"
+import type { Connection } from "../../../src/net/tcp/connection.ts"
+import { ipv4 } from "../../../src/net/wire/addr.ts"
+import { Flags } from "../../../src/net/wire/tcp.ts"
+import { craft, establish } from "./helpers.ts"
+import { clean, prng, Sim } from "./sim.ts"
+
+describe("listeners: bounded SYN queue and backlog", () => {
+  it("keeps a SYN flood within the SYN-queue bound, and still accepts a real client", () => {
+    const sim = new Sim(61, clean, { synQueue: 64, backlog: 8 })
+    const listener = sim.b.engine.listen(80)
+    if (typeof listener === "string") throw new Error(listener)
+    const rand = prng(99)
+    for (let i = 0; i < 20_000; i++) {
+      const source = ipv4(192, 0, (rand() * 256) | 0, (rand() * 256) | 0)
+      const syn = craft({
+        sourcePort: 1024 + ((rand() * 60000) | 0),
+        destinationPort: 80,
+        sequenceNumber: (rand() * 2 ** 32) >>> 0,
+        acknowledgmentNumber: 0,
+        flags: Flags.SYN,
+        window: 65535,
+        options: { mss: 1460 },
+      }, source, sim.b.address)
+      sim.inject(sim.b, source, syn)
+      expect(listener.halfOpen).toBeLessThanOrEqual(64)
+    }
+    expect(sim.b.engine.connectionCount).toBeLessThanOrEqual(64)
+    const client = sim.a.engine.connect(sim.b.address, 80, sim.now)
+    if (typeof client === "string") throw new Error(client)
+    let server: Connection | undefined
+    expect(sim.run(() => server?.state === "ESTABLISHED", () => {
+      server ??= listener.accept()
+    }, 10_000)).toBe(true)
+    // The half-open flood entries time out and go away.
+    sim.advance(600_000)
+    expect(listener.halfOpen).toBe(0)
+    expect(sim.b.engine.connectionCount).toBe(1)
+  })
+
+  it("bounds the accept backlog; a queued client completes once the application accepts", () => {
+    const sim = new Sim(62, clean, { backlog: 2 })
+    const { listener, server } = establish(sim, 80)
+    expect(server.state).toBe("ESTABLISHED")
+    const clients = [1, 2, 3].map(() => {
+      const c = sim.a.engine.connect(sim.b.address, 80, sim.now)
+      if (typeof c === "string") throw new Error(c)
+      return c
+    })
+    sim.advance(100)
+    expect(listener.pending).toBe(2)
+    expect(listener.halfOpen).toBe(1)
+    const accepted: Array<Connection> = []
+    sim.run(() => accepted.length === 3, () => {
+      for (let c = listener.accept(); c !== undefined; c = listener.accept()) accepted.push(c)
+    }, 60_000)
+    expect(accepted.every((c) => c.state === "ESTABLISHED")).toBe(true)
+    expect(clients.every((c) => c.state === "ESTABLISHED")).toBe(true)
+  })
+
+  it("refuses a second listener on a port and resets unaccepted connections when it closes", () => {
+    const sim = new Sim(63, clean)
+    const { listener, client } = establish(sim, 80)
+    expect(sim.b.engine.listen(80)).toBe("port-in-use")
+    const late = sim.a.engine.connect(sim.b.address, 80, sim.now)
+    if (typeof late === "string") throw new Error(late)
+    sim.advance(100)
+    sim.b.engine.unlisten(listener, sim.now)
+    sim.advance(100)
+    expect(late.closeReason).toBe("reset")
+    expect(client.state).toBe("ESTABLISHED")
+  })
+})

@@ -1,0 +1,115 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Stream } from "effect"
+import { TestClock } from "effect/testing"
+import { makeTcp } from "../../../src/net/tcp/TcpLayer.ts"
+import { toSink } from "../../../src/net/tcp/sink.ts"
+import type { Flow } from "../../../src/net/Stack.ts"
+import { drive, linked } from "./linked.ts"
+import { prng } from "./sim.ts"
+import { pattern } from "./transfer.ts"
+
+const seeded = (seed: number) => {
+  const rand = prng(seed)
+  return () => Math.floor(rand() * 4294967296) >>> 0
+}
+
+const stacks = (seed: number, loss = 0, config = {}) =>
+  Effect.gen(function* () {
+    const [ipA, ipB] = yield* linked(seed, loss)
+    const a = yield* makeTcp(ipA, { random: seeded(seed), config })
+    const b = yield* makeTcp(ipB, { random: seeded(seed + 1), config })
+    return { a, b }
+  })
+
+const server = { address: "10.0.0.2", port: 7 }
+
+/** Echo every byte back, then shut down. */
+const echo = (flow: Flow) => Stream.run(flow.stream, toSink(flow)).pipe(Effect.andThen(flow.shutdown), Effect.orDie)
+
+const collect = (flow: Flow) => Effect.map(Stream.runCollect(flow.stream), (chunks) => Buffer.concat([...chunks]))
+
+describe("the Effect shell: Stack.tcp over the engine", () => {
+  it.effect("echoes through listen/connect, with end of stream", () =>
+    drive(Effect.gen(function* () {
+      const { a, b } = yield* stacks(1)
+      yield* b.listen(7, echo)
+      const flow = yield* a.connect(server)
+      expect(flow.remote).toEqual(server)
+      expect(flow.local.address).toBe("10.0.0.1")
+      yield* flow.writev([new TextEncoder().encode("hello, "), new TextEncoder().encode("world")])
+      yield* flow.shutdown
+      expect((yield* collect(flow)).toString()).toBe("hello, world")
+      expect(yield* flow.read).toBeUndefined()
+    }).pipe(Effect.scoped)))
+
+  it.effect("moves 512 KiB intact through flows over a 10% lossy link, timers on the TestClock", () =>
+    drive(Effect.gen(function* () {
+      const { a, b } = yield* stacks(2, 0.1)
+      yield* b.listen(7, echo)
+      const flow = yield* a.connect(server)
+      const data = pattern(512 * 1024, 5)
+      const reader = yield* Effect.forkChild(collect(flow))
+      yield* flow.write(data)
+      yield* flow.shutdown
+      const back = yield* Fiber.join(reader)
+      expect(back.equals(Buffer.from(data))).toBe(true)
+      expect(a.engine.stats.segmentsReceived).toBeGreaterThan(300)
+    }).pipe(Effect.scoped), 50))
+
+  it.effect("writes wait while the send buffer and the peer's window are full (backpressure)", () =>
+    drive(Effect.gen(function* () {
+      const { a, b } = yield* stacks(3, 0, { sendBuffer: 16 * 1024, receiveBuffer: 16 * 1024 })
+      const go = yield* Deferred.make<void>()
+      const received = yield* Deferred.make<number>()
+      yield* b.listen(7, (flow) => Effect.gen(function* () {
+        yield* Deferred.await(go)
+        const all = yield* collect(flow)
+        yield* Deferred.succeed(received, all.length)
+      }).pipe(Effect.orDie))
+      const flow = yield* a.connect(server)
+      const writer = yield* Effect.forkChild(flow.write(pattern(200_000, 1)).pipe(Effect.andThen(flow.shutdown)))
+      yield* TestClock.adjust(2000)
+      expect(writer.pollUnsafe()).toBeUndefined() // blocked: 32 KiB in buffers, 200 KB to go
+      yield* Deferred.succeed(go, undefined)
+      yield* Fiber.join(writer)
+      expect(yield* Deferred.await(received)).toBe(200_000)
+    }).pipe(Effect.scoped)))
+
+  it.effect("fails with TcpRefused, TcpTimeout, TcpClosed and TcpReset", () =>
+    drive(Effect.gen(function* () {
+      const { a, b } = yield* stacks(4)
+      const refused = yield* Effect.flip(a.connect({ address: "10.0.0.2", port: 9 }))
+      expect(refused._tag).toBe("TcpRefused")
+      const unreachable = yield* Effect.flip(a.connect({ address: "10.9.9.9", port: 9 }))
+      expect(unreachable._tag).toBe("StackUnreachable")
+      const invalid = yield* Effect.flip(a.connect({ address: "nope", port: 9 }))
+      expect(invalid._tag).toBe("StackInvalidArgument")
+      // The server takes data, reads none and returns: closing with unread data resets (RFC 2525).
+      const gotData = yield* Deferred.make<void>()
+      yield* b.listen(7, (flow) => Effect.gen(function* () {
+        yield* Effect.sleep(100)
+        yield* Deferred.succeed(gotData, undefined)
+        expect(flow.remote.address).toBe("10.0.0.1")
+      }))
+      expect((yield* Effect.flip(b.listen(7, () => Effect.void)))._tag).toBe("StackPortUnavailable")
+      const flow = yield* a.connect(server)
+      yield* flow.write(new Uint8Array(10))
+      yield* Deferred.await(gotData)
+      const reset = yield* Effect.flip(flow.read)
+      expect(reset._tag).toBe("TcpReset")
+      const closed = yield* Effect.flip(flow.write(new Uint8Array(1)))
+      expect(closed._tag).toBe("TcpReset")
+      // A write after our own shutdown is TcpClosed.
+      const second = yield* a.connect({ address: "10.0.0.2", port: 7 })
+      yield* second.shutdown
+      expect((yield* Effect.flip(second.write(new Uint8Array(1))))._tag).toBe("TcpClosed")
+    }).pipe(Effect.scoped)))
+
+  it.effect("times out connecting over a dead link", () =>
+    drive(Effect.gen(function* () {
+      const { a } = yield* stacks(5, 1, { maxSynRetransmissions: 3 })
+      const error = yield* Effect.flip(a.connect(server))
+      expect(error._tag).toBe("TcpTimeout")
+      expect(error.message).toContain("during connect")
+    }).pipe(Effect.scoped), 100))
+})
