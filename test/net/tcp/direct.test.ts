@@ -9,7 +9,7 @@ import { layerDirectWith } from "../../../src/net/direct/DirectStack.ts"
 import { Switch } from "../../../src/net/NetifSwitch.ts"
 import { Stack } from "../../../src/net/Stack.ts"
 import { layerTcp } from "../../../src/net/tcp/layer.ts"
-import { toSink } from "../../../src/net/tcp/sink.ts"
+import { toSink } from "../../../src/net/FlowSink.ts"
 import { drive } from "./linked.ts"
 import { pattern } from "./transfer.ts"
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Stream } from "effect"
 import * as http from "node:http"
-import { toDuplex } from "../../../src/net/tcp/duplex.ts"
+import { toDuplex } from "../../../src/net/FlowDuplex.ts"
 import { makeTcp } from "../../../src/net/tcp/TcpLayer.ts"
-import { toSink } from "../../../src/net/tcp/sink.ts"
+import { toSink } from "../../../src/net/FlowSink.ts"
 import { linked } from "./linked.ts"
 import { pattern } from "./transfer.ts"
 

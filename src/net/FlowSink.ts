@@ -3,7 +3,7 @@
  * backpressure; the sink does not shut the flow down (use `flow.shutdown`).
  */
 import { Sink } from "effect"
-import type { Flow, TcpError } from "../Stack.ts"
+import type { Flow, TcpError } from "./Stack.ts"
 
 /** A sink writing each chunk to `flow`. */
 export const toSink = (flow: Flow): Sink.Sink<void, Uint8Array, never, TcpError> =>

@@ -6,7 +6,7 @@
  */
 import { Effect } from "effect"
 import { Duplex } from "node:stream"
-import type { Flow } from "../Stack.ts"
+import type { Flow } from "./Stack.ts"
 
 /** A `Duplex` over `flow`; its effects run on the default runtime. */
 export const toDuplex = (flow: Flow): Duplex => {
