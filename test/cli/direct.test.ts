@@ -95,3 +95,28 @@ describe.skipIf(skip !== undefined)("the network example on the direct stack", (
     expect(cli("clean", "examples/network").code).toBe(0)
   })
 })
+
+describe.skipIf(skip !== undefined || spawnSync("curl", ["--version"]).error !== undefined)("static-website on the direct stack", () => {
+  it("curl fetches the site from a FAT image over our TCP", async () => {
+    expect(cli("configure", "examples/static-website", "--net=direct", "--kv_ro=fat").code).toBe(0)
+    expect(cli("build", "examples/static-website").code).toBe(0)
+    const htdocs = path.join(root, "examples/static-website/htdocs")
+    await withTutorialNamespace(async (ns) => {
+      const fetched: Array<string> = []
+      const lines = await runInNs(ns, path.join(root, "examples/static-website/www"), [], () => {
+        for (const url of ["/", "/about/", "/style.css"]) {
+          fetched.push(inNs(ns, "curl", ["-sS", "--max-time", "10", `http://10.0.0.2${url}`]).stdout)
+        }
+        fetched.push(inNs(ns, "curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "http://10.0.0.2/missing"]).stdout)
+      })
+      expect(fetched).toEqual([
+        fs.readFileSync(path.join(htdocs, "index.html"), "utf8"),
+        fs.readFileSync(path.join(htdocs, "about/index.html"), "utf8"),
+        fs.readFileSync(path.join(htdocs, "style.css"), "utf8"),
+        "404",
+      ])
+      expect(lines).toContain("INF [application] GET / 200")
+    })
+    expect(cli("clean", "examples/static-website").code).toBe(0)
+  })
+})

@@ -81,3 +81,21 @@ describe("step 4 on the socket stack", () => {
     expect(cli("help", "configure", "examples/network").stdout).toContain("--net=NET (absent=socket)")
   })
 })
+
+describe.skipIf(spawnSync("curl", ["--version"]).error !== undefined)("static-website on the socket stack", () => {
+  it("curl fetches every page, with the crunch store compiled in", async () => {
+    const port = await freePort()
+    expect(cli("configure", "examples/static-website", "--net=socket", `--port=${port}`).code).toBe(0)
+    expect(cli("build", "examples/static-website").code).toBe(0)
+    const bodies: Array<string> = []
+    const { log } = await runWhile(path.join(root, "examples/static-website/www"), [], () => {
+      for (const url of ["/", "/about/"]) {
+        bodies.push(spawnSync("curl", ["-sS", "--max-time", "5", `http://127.0.0.1:${port}${url}`], { encoding: "utf8" }).stdout)
+      }
+    })
+    expect(bodies[0]).toContain("<h1>Hello from a unikernel</h1>")
+    expect(bodies[1]).toContain("effect-uk: MirageOS rebuilt in TypeScript on Effect 4.")
+    expect(logLines(log)).toContain("INF [application] GET /about/ 200")
+    expect(cli("clean", "examples/static-website").code).toBe(0)
+  })
+})
