@@ -4,7 +4,8 @@
  */
 import { Effect, Layer } from "effect"
 import type { FileHandle } from "node:fs/promises"
-import { open } from "node:fs/promises"
+import { open, readFile, realpath } from "node:fs/promises"
+import { basename } from "node:path"
 import { Block, BlockDisconnected, BlockIoFailure, BlockReadOnly, checkRequest } from "./Block.ts"
 import type { BlockError, BlockInfo } from "./Block.ts"
 
@@ -35,9 +36,14 @@ const transferAll = async (
   }
 }
 
+/** A block device's size in bytes: `stat` says 0 for one, sysfs counts its 512-byte sectors. */
+const blockDeviceBytes = async (device: string): Promise<number> =>
+  Number((await readFile(`/sys/class/block/${basename(await realpath(device))}/size`, "utf8")).trim()) * 512
+
 /**
- * A disk image file, opened when the layer is built and closed when it is
- * released (afterwards every call fails with `BlockDisconnected`). The device
+ * A disk image file (or a block device such as a VM's `/dev/vda`), opened
+ * when the layer is built and closed when it is released (afterwards every
+ * call fails with `BlockDisconnected`). The device
  * has `floor(fileSize / sectorSize)` sectors; a trailing partial sector is not
  * addressable. Reads and writes are positional (`pread`/`pwrite`), so
  * concurrent requests do not share a file offset.
@@ -67,8 +73,11 @@ export const layerFile = (options: FileOptions): Layer.Layer<Block, BlockError> 
         return state.handle.close().catch(() => undefined)
       }),
     )
-    const { size } = yield* Effect.tryPromise({
-      try: () => state.handle.stat(),
+    const size = yield* Effect.tryPromise({
+      try: async () => {
+        const stat = await state.handle.stat()
+        return stat.isBlockDevice() ? blockDeviceBytes(options.path) : stat.size
+      },
       catch: (cause) => new BlockIoFailure({ operation: `stat ${options.path}`, cause }),
     })
     const info: BlockInfo = { readWrite: !readOnly, sectorSize, sectors: BigInt(Math.floor(size / sectorSize)) }

@@ -9,6 +9,7 @@ import type { Context } from "effect"
 import * as Device from "../core/Device.ts"
 import * as Key from "../core/Key.ts"
 import * as KeyType from "../core/KeyType.ts"
+import { targetModule } from "../core/Target.ts"
 import type { Step } from "../core/Unikernel.ts"
 import type { Block } from "./Block.ts"
 import { createImage, deleteImage } from "./BlockImage.ts"
@@ -35,7 +36,19 @@ export const blockOfFile = (file: string, options: BlockOfFileOptions = {}): Dev
     name: options.name ?? "block",
     service: "Block",
     implement: ({ target }) => {
-      if (target !== "unix") return `block_of_file is not available on ${target} yet`
+      if (target !== "unix") {
+        const spec = {
+          name: options.name ?? "block",
+          ...(options.readOnly ? { readOnly: true } : {}),
+          ...(options.sectorSize ? { sectorSize: options.sectorSize } : {}),
+        }
+        return {
+          description: `${target} disk ${spec.name} (the launcher's --disk, default ${file})${options.readOnly ? " (read-only)" : ""}`,
+          imports: [{ from: targetModule(target), as: "Target" }],
+          layer: `Target.block(${JSON.stringify(spec)})`,
+          disk: { file, ...(options.readOnly ? { readOnly: true } : {}) },
+        }
+      }
       const path = Device.unikernelFileCode(file)
       const fields = [
         `path: ${path.code}`,

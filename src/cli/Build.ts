@@ -10,11 +10,12 @@ import * as path from "node:path"
 import { BundleFailed } from "./CliError.ts"
 import type { LoadedConfig } from "./LoadConfig.ts"
 import { readManifest, type Manifest } from "./Manifest.ts"
-import { buildDir, bundleFile, entryFile, launcherFile } from "./Paths.ts"
+import { buildDir, bundleFile, entryFile, targetOutputs } from "./Paths.ts"
 import { selfResolvePlugin } from "./SelfPackage.ts"
 import { runBuildSteps, stepSourceFiles } from "./Steps.ts"
 import { computeConfiguration } from "./Configuration.ts"
 import { typeCheck } from "./TypeCheck.ts"
+import { buildVm } from "./image/VmBuild.ts"
 
 /** The list of files the bundle was made from, beside it, for staleness checks. */
 export const bundleInputsFile = (dir: string): string => path.join(buildDir(dir), "inputs.json")
@@ -23,7 +24,7 @@ export const bundleInputsFile = (dir: string): string => path.join(buildDir(dir)
  * The launcher: a shell script that runs the bundle with the Node that built
  * it, or with `node` on PATH if that one is gone (the bundle targets Node 20).
  */
-export const launcherSource = (manifest: Manifest, node: string): string =>
+export const launcherSource = (manifest: Manifest, node: string, bundleName = `${manifest.name}.mjs`): string =>
   [
     "#!/bin/sh",
     `# The unikernel "${manifest.name}" (target ${manifest.target}), made by \`effect-uk build\`.`,
@@ -32,7 +33,7 @@ export const launcherSource = (manifest: Manifest, node: string): string =>
     "here=$(dirname \"$0\")",
     "# V8's code cache (Node >= 22.1) makes later starts skip compiling the bundle.",
     "NODE_COMPILE_CACHE=\"${NODE_COMPILE_CACHE:-$here/_build/compile-cache}\" \\",
-    `  exec "$node" "$here/_build/${manifest.name}.mjs" "$@"`,
+    `  exec "$node" "$here/_build/${bundleName}" "$@"`,
     "",
   ].join("\n")
 
@@ -79,6 +80,9 @@ export const build = (loaded: LoadedConfig, progress: (line: string) => void) =>
       ...stepSourceFiles(dir, steps),
     ]
     fs.writeFileSync(bundleInputsFile(dir), JSON.stringify(inputs, null, 2) + "\n")
-    fs.writeFileSync(launcherFile(dir, manifest.name), launcherSource(manifest, process.execPath), { mode: 0o755 })
+    if (manifest.target === "unix") {
+      const launcher = path.join(dir, targetOutputs(manifest.name, "unix").main)
+      fs.writeFileSync(launcher, launcherSource(manifest, process.execPath), { mode: 0o755 })
+    } else yield* buildVm(dir, manifest, manifest.target, progress)
     return manifest
   })

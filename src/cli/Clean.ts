@@ -8,7 +8,8 @@ import { readManifest } from "./Manifest.ts"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { LoadedConfig } from "./LoadConfig.ts"
-import { buildDir, launcherFile } from "./Paths.ts"
+import { targets } from "../core/Target.ts"
+import { buildDir, targetOutputs } from "./Paths.ts"
 import { runCleanSteps } from "./Steps.ts"
 
 /**
@@ -28,7 +29,8 @@ export const clean = (loaded: LoadedConfig) =>
       : config.steps
     yield* runCleanSteps(dir, steps)
     const removed: Array<string> = []
-    for (const target of [launcherFile(dir, config.name), buildDir(dir)]) {
+    const outputs = targets.flatMap((target) => Object.values(targetOutputs(config.name, target)))
+    for (const target of [...outputs.map((output) => path.join(dir, output)), buildDir(dir)]) {
       if (fs.existsSync(target)) {
         fs.rmSync(target, { recursive: true, force: true })
         removed.push(path.relative(dir, target))

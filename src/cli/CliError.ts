@@ -14,16 +14,6 @@ export class ConfigNotFound extends Data.TaggedError("ConfigNotFound")<{ readonl
 /** `config.ts` does not compile, throws, or does not export a unikernel. `message` is `file:line:col: …`. */
 export class ConfigInvalid extends Data.TaggedError("ConfigInvalid")<{ readonly message: string }> {}
 
-/** A target that has no device layers yet. */
-export class TargetUnavailable extends Data.TaggedError("TargetUnavailable")<{
-  readonly target: string
-  readonly available: ReadonlyArray<string>
-}> {
-  override get message() {
-    return `target ${this.target} not available yet: the ${this.target} device layers are not written; use -t ${this.available.join(" or -t ")}`
-  }
-}
-
 /** A device cannot be provided on the chosen target or with the chosen keys. */
 export class DeviceUnavailable extends Data.TaggedError("DeviceUnavailable")<{
   readonly device: string
@@ -76,7 +66,6 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly 
 export type CliFailure =
   | ConfigNotFound
   | ConfigInvalid
-  | TargetUnavailable
   | DeviceUnavailable
   | BadArguments
   | NotConfigured

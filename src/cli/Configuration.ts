@@ -9,10 +9,11 @@ import * as Args from "../core/Args.ts"
 import type { AnyDevice, Implementation } from "../core/Device.ts"
 import * as Key from "../core/Key.ts"
 import { logsKey } from "../core/Log.ts"
-import { availableTargets, type Target } from "../core/Target.ts"
-import { BadArguments, DeviceUnavailable, TargetUnavailable } from "./CliError.ts"
+import type { Target } from "../core/Target.ts"
+import { BadArguments, DeviceUnavailable } from "./CliError.ts"
 import type { Step } from "../core/Unikernel.ts"
 import type { LoadedConfig } from "./LoadConfig.ts"
+import { targetOutputs } from "./Paths.ts"
 import type { Manifest } from "./Manifest.ts"
 
 /** A device with the implementation chosen for it. */
@@ -94,11 +95,8 @@ export const computeConfiguration = (
   loaded: LoadedConfig,
   target: Target,
   argv: ReadonlyArray<string>,
-): Effect.Effect<Configuration, TargetUnavailable | DeviceUnavailable | BadArguments> =>
+): Effect.Effect<Configuration, DeviceUnavailable | BadArguments> =>
   Effect.gen(function* () {
-    if (!availableTargets.includes(target)) {
-      return yield* new TargetUnavailable({ target, available: availableTargets })
-    }
     const firstKeys = configureKeys(loaded)
     const first = yield* parseStage(argv, firstKeys, true)
     const devices = yield* resolveDevices(loaded, target, first.values)
@@ -122,6 +120,7 @@ export const computeConfiguration = (
         layer: implementation.layer,
         dependsOn: (implementation.dependsOn ?? []).map((d) => d.name),
         registered,
+        ...(implementation.disk ? { disk: implementation.disk } : {}),
       })),
       keys: keys.map((key) => ({
         name: key.name,
@@ -136,7 +135,7 @@ export const computeConfiguration = (
         value: key.type.format(values.has(key.name) ? values.get(key.name) : key.default),
       })),
       packages: [...new Set([...config.packages, ...devices.flatMap((d) => d.implementation.packages ?? [])])],
-      files: ["_build", config.name, ...steps.flatMap((s) => s.files)],
+      files: ["_build", ...Object.values(targetOutputs(config.name, target)), ...steps.flatMap((s) => s.files)],
       steps: steps.map((s) => ({ description: s.description, files: s.files })),
     }
     return { manifest, steps }

@@ -33,6 +33,8 @@ export const ManifestDevice = Schema.Struct({
   layer: Schema.String,
   dependsOn: Schema.Array(Schema.String),
   registered: Schema.Boolean,
+  /** On a VM target: the host file attached as this device's disk. */
+  disk: Schema.optional(Schema.Struct({ file: Schema.String, readOnly: Schema.optional(Schema.Boolean) })),
 })
 
 /** The whole manifest. */

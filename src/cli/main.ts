@@ -20,7 +20,7 @@ import { depend } from "./Depend.ts"
 import { describeDot, describeText } from "./Describe.ts"
 import { loadConfig as load, type LoadedConfig } from "./LoadConfig.ts"
 import { encodeManifest, readManifest } from "./Manifest.ts"
-import { bundleFile, launcherFile, manifestFile } from "./Paths.ts"
+import { bundleFile, manifestFile, targetOutputs } from "./Paths.ts"
 import { isStale, readInputs } from "./Stale.ts"
 
 const progress = (line: string) => process.stderr.write(`effect-uk: ${line}\n`)
@@ -74,7 +74,8 @@ const makeCommand = (split: SplitArgv, preloaded: LoadedConfig | undefined) => {
     reported(Effect.gen(function* () {
       const loaded = yield* loadConfig(dir)
       const manifest = yield* build(loaded, progress)
-      progress(`built ${path.relative(process.cwd(), launcherFile(loaded.dir, manifest.name))}`)
+      const outputs = Object.values(targetOutputs(manifest.name, manifest.target))
+      progress(`built ${outputs.map((output) => path.relative(process.cwd(), path.join(loaded.dir, output))).join(" and ")}`)
     }))).pipe(Command.withDescription("Type-check and bundle the unikernel into the executable DIR/<name>"))
 
   const runCommand = Command.make("run", { dir: dirArgument }, ({ dir }) =>
@@ -84,13 +85,23 @@ const makeCommand = (split: SplitArgv, preloaded: LoadedConfig | undefined) => {
       const manifest = previous !== undefined && !isStale(manifestFile(loaded.dir), loaded.inputs)
         ? previous
         : yield* configure(loaded, previous?.target ?? "unix", previous?.arguments ?? [])
-      const { name } = manifest
+      const { name, target } = manifest
       const bundle = bundleFile(loaded.dir, name)
-      if (
-        isStale(bundle, [manifestFile(loaded.dir), ...readInputs(bundleInputsFile(loaded.dir))]) ||
-        isStale(launcherFile(loaded.dir, name), [bundle])
-      ) yield* build(loaded, progress)
-      const result = spawnSync(launcherFile(loaded.dir, name), split.passthrough, { stdio: "inherit" })
+      const outputs = targetOutputs(name, target)
+      const built = path.join(loaded.dir, outputs.main)
+      if (isStale(bundle, [manifestFile(loaded.dir), ...readInputs(bundleInputsFile(loaded.dir))]) || isStale(built, [bundle])) {
+        yield* build(loaded, progress)
+      }
+      if (target === "xen") {
+        return yield* new CommandFailed({
+          command: name,
+          reason: `a xen image boots on a Xen host: xl create -c ${path.join(dir, outputs.boot ?? "")}`,
+        })
+      }
+      const launch = outputs.boot === undefined
+        ? { command: built, args: split.passthrough }
+        : { command: path.join(loaded.dir, outputs.boot), args: [built, ...split.passthrough] }
+      const result = spawnSync(launch.command, launch.args, { stdio: "inherit" })
       if (result.error) return yield* new CommandFailed({ command: name, reason: result.error.message })
       process.exitCode = result.status ?? 1
     }))).pipe(Command.withDescription("Configure if needed, build if stale, and run the unikernel (arguments after --)"))

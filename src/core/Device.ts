@@ -32,6 +32,15 @@ export interface Implementation {
   readonly packages?: ReadonlyArray<string>
   /** Steps `build` runs before bundling (generating a crunch module, making an image). */
   readonly steps?: ReadonlyArray<Step>
+  /** On a VM target: the host file attached as a disk for this device (the launcher's default `--disk`). */
+  readonly disk?: DiskAttachment
+}
+
+/** A disk a VM target attaches for a device, recorded in the manifest for the image build and the launcher. */
+export interface DiskAttachment {
+  /** The image file, relative to the unikernel's directory. */
+  readonly file: string
+  readonly readOnly?: boolean
 }
 
 /** The code of a path relative to the unikernel's directory, resolved when the unikernel runs. */

@@ -9,8 +9,5 @@ export const targets = ["unix", "hvt", "xen"] as const
 /** A target name. */
 export type Target = (typeof targets)[number]
 
-/** Targets whose device layers exist; the others are refused at configure time. */
-export const availableTargets: ReadonlyArray<Target> = ["unix"]
-
 /** The module a target's device layers are imported from in a generated entry point. */
 export const targetModule = (target: Target): string => `effect-uk/layers/${target}`

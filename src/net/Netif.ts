@@ -7,6 +7,7 @@
  */
 import { Context, Data, Effect, Random } from "effect"
 import type { Stream } from "effect"
+import * as Addr from "./wire/addr.ts"
 
 /** Counters of a network interface since it was opened. */
 export interface NetifStats {
@@ -147,14 +148,12 @@ export const frameSizeProblem = (frame: Uint8Array, mtu: number): string | undef
     : undefined
 
 /** `02:00:5e:10:00:01` style text of a 6-byte MAC. */
-export const formatMac = (mac: Uint8Array): string =>
-  Array.from(mac.subarray(0, 6), (b) => b.toString(16).padStart(2, "0")).join(":")
+export const formatMac = (mac: Uint8Array): string => Addr.formatMac(Addr.readMac(mac, 0))
 
-/** Parses `aa:bb:cc:dd:ee:ff` (or `-` separated); `undefined` when malformed. */
+/** Parses `aa:bb:cc:dd:ee:ff` (or `-` separated) into 6 bytes; `undefined` when malformed. */
 export const parseMac = (text: string): Uint8Array | undefined => {
-  const parts = text.split(/[:-]/)
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) return undefined
-  return Uint8Array.from(parts, (p) => parseInt(p, 16))
+  const mac = Addr.parseMac(text)
+  return typeof mac === "number" ? Addr.macToBytes(mac) : undefined
 }
 
 /**

@@ -6,7 +6,7 @@
 import { Effect, Layer } from "effect"
 import { interfaceKey, pcapKey } from "./keys.ts"
 import type { Netif, NetifError } from "./Netif.ts"
-import { layerPacket, layerTap } from "./NetifTap.ts"
+import { layerTap } from "./NetifTap.ts"
 import { withPcap } from "./Pcap.ts"
 
 /** Wrap a Netif layer in the pcap tee when `--pcap` is given. */
@@ -16,9 +16,4 @@ const withPcapFromKey = <E>(netif: Layer.Layer<Netif, E>): Effect.Effect<Layer.L
 /** A TAP device named by `--interface` (unix target). */
 export const layerTapFromKeys: Layer.Layer<Netif, NetifError> = Layer.unwrap(
   Effect.flatMap(interfaceKey, (name) => withPcapFromKey(layerTap({ name }))),
-)
-
-/** An existing interface named by `--interface`, through an AF_PACKET socket (inside a VM). */
-export const layerPacketFromKeys: Layer.Layer<Netif, NetifError> = Layer.unwrap(
-  Effect.flatMap(interfaceKey, (name) => withPcapFromKey(layerPacket({ name }))),
 )

@@ -23,12 +23,7 @@ export const defaultNetwork: Device.Device<Netif> = Device.make<Netif>({
         layer: "Net.layerTapFromKeys",
         keys: [interfaceKey, pcapKey],
       }
-      : {
-        description: "the guest's network interface --interface through AF_PACKET, recorded to --pcap",
-        imports: [net],
-        layer: "Net.layerPacketFromKeys",
-        keys: [interfaceKey, pcapKey],
-      },
+      : `networking on ${target} is not available yet (the image has no network driver); use -t unix`,
 })
 
 /** The TCP/IPv4 stack, socket or direct as `--net` says (socket unless said). */
@@ -38,8 +33,10 @@ export const genericStackv4 = (network: Device.Device<Netif> = defaultNetwork): 
     service: "Stack",
     keys: [netKey],
     implement: ({ target, keys }) =>
-      (keys.get(netKey.name) ?? netKey.default) === "socket"
-        ? { description: `the ${target} host's sockets`, imports: [net], layer: "Net.layerSocket()" }
+      target !== "unix"
+        ? `networking on ${target} is not available yet (the image has no network driver); use -t unix`
+        : (keys.get(netKey.name) ?? netKey.default) === "socket"
+        ? { description: "the host's sockets", imports: [net], layer: "Net.layerSocket()" }
         : {
           description: "our direct stack over the network interface, configured by --ipv4 and --ipv4-gateway",
           imports: [net],
