@@ -121,6 +121,7 @@ export const computeConfiguration = (
         dependsOn: (implementation.dependsOn ?? []).map((d) => d.name),
         registered,
         ...(implementation.disk ? { disk: implementation.disk } : {}),
+        ...(implementation.nic ? { nic: implementation.nic } : {}),
       })),
       keys: keys.map((key) => ({
         name: key.name,

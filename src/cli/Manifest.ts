@@ -35,6 +35,8 @@ export const ManifestDevice = Schema.Struct({
   registered: Schema.Boolean,
   /** On a VM target: the host file attached as this device's disk. */
   disk: Schema.optional(Schema.Struct({ file: Schema.String, readOnly: Schema.optional(Schema.Boolean) })),
+  /** On a VM target: this device takes a guest NIC, for raw frames (`packet`) or the guest kernel's stack (`kernel`). */
+  nic: Schema.optional(Schema.Literals(["packet", "kernel"])),
 })
 
 /** The whole manifest. */

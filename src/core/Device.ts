@@ -34,7 +34,16 @@ export interface Implementation {
   readonly steps?: ReadonlyArray<Step>
   /** On a VM target: the host file attached as a disk for this device (the launcher's default `--disk`). */
   readonly disk?: DiskAttachment
+  /** On a VM target: this device takes a guest NIC (the launcher's `--net=TAP`), used as `NicUse` says. */
+  readonly nic?: NicUse
 }
+
+/**
+ * How a device uses its guest NIC: `packet` takes raw frames through an
+ * AF_PACKET socket (the image carries the netif addon; the guest kernel gets
+ * no address), `kernel` uses the guest kernel's own stack (addressed from the keys).
+ */
+export type NicUse = "packet" | "kernel"
 
 /** A disk a VM target attaches for a device, recorded in the manifest for the image build and the launcher. */
 export interface DiskAttachment {

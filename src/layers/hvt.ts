@@ -3,10 +3,12 @@
  * QEMU microVM (the Solo5 hvt analogue). Inside the guest the unikernel is a
  * Node process on a minimal Linux, so time, clocks, randomness and the
  * console (the serial line is the init's standard output) are the unix
- * layers; disks are the virtio-blk devices `/dev/vda`, `/dev/vdb`…
+ * layers; disks are the virtio-blk devices `/dev/vda`, `/dev/vdb`…; the NIC
+ * is the virtio-net `eth0` (the launcher's `--net=TAP`).
  */
 import { Layer } from "effect"
 import { guestBlock } from "./guest/Block.ts"
+import { guestSocketStack } from "./guest/SocketStack.ts"
 import * as Unix from "./unix.ts"
 
 /** Sleeping on the guest kernel's clock. */
@@ -21,6 +23,8 @@ export const random = Unix.random
 export const console = Unix.console
 /** A virtio-blk disk, by its manifest name (`Target.block({ name, file })` in a generated entry point). */
 export const block = guestBlock("/dev/vd")
+/** `--net socket`: the guest kernel's sockets on `eth0`, addressed from `--ipv4` and `--ipv4-gateway`. */
+export const socketStack = guestSocketStack
 
 /** Every basic device of the hvt target. */
 export const Solo5Live = /* @__PURE__ */ Layer.mergeAll(time, mclock, pclock, random, console)

@@ -1,12 +1,13 @@
 /**
- * The network interface a target gives the direct stack, configured by keys:
- * the device named by `--interface` (created if missing, reused if it
- * exists), with every frame recorded to `--pcap=FILE` when given.
+ * The network interface a target gives the direct stack, configured by keys,
+ * with every frame recorded to `--pcap=FILE` when given: on unix the TAP
+ * device named by `--interface` (created if missing, reused if it exists), in
+ * a VM the guest's NIC through AF_PACKET.
  */
 import { Effect, Layer } from "effect"
 import { interfaceKey, pcapKey } from "./keys.ts"
 import type { Netif, NetifError } from "./Netif.ts"
-import { layerTap } from "./NetifTap.ts"
+import { layerPacket, layerTap } from "./NetifTap.ts"
 import { withPcap } from "./Pcap.ts"
 
 /** Wrap a Netif layer in the pcap tee when `--pcap` is given. */
@@ -17,3 +18,7 @@ const withPcapFromKey = <E>(netif: Layer.Layer<Netif, E>): Effect.Effect<Layer.L
 export const layerTapFromKeys: Layer.Layer<Netif, NetifError> = Layer.unwrap(
   Effect.flatMap(interfaceKey, (name) => withPcapFromKey(layerTap({ name }))),
 )
+
+/** The existing interface `name` through AF_PACKET, with its own MAC (a VM guest's NIC, `eth0`). */
+export const layerPacketFromKeys = (name: string): Layer.Layer<Netif, NetifError> =>
+  Layer.unwrap(withPcapFromKey(layerPacket({ name })))

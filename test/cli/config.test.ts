@@ -61,12 +61,6 @@ describe("configure and build errors", () => {
     expect(result.stderr).not.toContain("    at ")
   })
 
-  it("says networking is not available on hvt yet", () => {
-    const result = cli("configure", "-t", "hvt", "examples/network")
-    expect(result.code).toBe(1)
-    expect(result.stderr).toContain("networking on hvt is not available yet")
-  })
-
   it("refuses unknown targets", () => {
     const result = cli("configure", "-t", "amiga", "examples/hello")
     expect(result.code).not.toBe(0)

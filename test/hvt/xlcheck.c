@@ -1,6 +1,7 @@
 /*
  * Parse a Xen guest configuration with Xen's own parser (libxlutil, what
- * `xl create` uses) and print its boot settings and disks, one per line.
+ * `xl create` uses) and print its boot settings, disks and vifs, one per line
+ * (a vif as written: xl, not libxlutil, parses its fields).
  * Exits 1 when the file does not parse or a setting is missing.
  */
 #include <stdio.h>
@@ -31,6 +32,10 @@ int main(int argc, char **argv) {
       if (xlu_disk_parse(cfg, 1, &spec, &disk)) { fprintf(stderr, "bad disk %s\n", spec); return 1; }
       printf("disk=%s %s %s\n", disk.vdev, disk.pdev_path, disk.readwrite ? "rw" : "ro");
     }
+  }
+  XLU_ConfigList *vifs;
+  if (!xlu_cfg_get_list(cfg, "vif", &vifs, &count, 0)) {
+    for (int i = 0; i < count; i++) printf("vif=%s\n", xlu_cfg_get_listitem(vifs, i));
   }
   return 0;
 }

@@ -40,7 +40,7 @@ const kvmFailure = (kernel: string, machine: Machine, tscKhz: number | undefined
   } catch (error) {
     return `/dev/kvm cannot be opened (${(error as Error).message})`
   }
-  const args = qemuArguments({ machine, accelerator: "kvm", memoryMiB: 128, kernel, cmdline: baseCmdline(tscKhz), disks: [] })
+  const args = qemuArguments({ machine, accelerator: "kvm", memoryMiB: 128, kernel, cmdline: baseCmdline(tscKhz), disks: [], nics: [] })
   const result = spawnSync(qemuBinary, args, { encoding: "utf8", timeout: probeTimeoutMs, stdio: ["ignore", "pipe", "pipe"] })
   if (result.error && (result.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
     return `a test boot under KVM did not finish in ${probeTimeoutMs / 1000} s`

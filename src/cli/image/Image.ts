@@ -1,13 +1,16 @@
 /**
  * The VM image of a unikernel (`<name>.hvt`, `<name>.xen`): an uncompressed
  * newc initramfs holding busybox, the stripped Node binary and its libraries,
- * the target's driver modules, the bundled unikernel, the list of its disks
- * and a generated `/init`. The kernel goes beside it in `_build/vmlinuz`.
+ * the target's driver modules, the bundled unikernel, the list of its disks,
+ * the netif addon when a device takes raw frames from the NIC, and a
+ * generated `/init`. The kernel goes beside it in `_build/vmlinuz`.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { NicUse } from "../../core/Device.ts"
 import type { Manifest } from "../Manifest.ts"
 import { bundleFile, targetOutputs } from "../Paths.ts"
+import { toolRoot } from "../SelfPackage.ts"
 import { type CpioEntry, writeCpio } from "./Cpio.ts"
 import { guestPaths, initScript } from "./Init.ts"
 import { resolveModules } from "./Modules.ts"
@@ -26,6 +29,25 @@ const blockDrivers: Record<VmTarget, ReadonlyArray<string>> = {
   hvt: ["virtio_mmio", "virtio_pci", "virtio_blk"],
   xen: ["xen_blkfront"],
 }
+
+/** The driver modules a target's NIC needs (hvt: both virtio transports; `virtio_net` brings `net_failover`). */
+const nicDrivers: Record<VmTarget, ReadonlyArray<string>> = {
+  hvt: ["virtio_mmio", "virtio_pci", "virtio_net"],
+  xen: ["xen_netfront"],
+}
+
+/** The netif addon on the build machine, and where the image holds it: the bundle in `/app` finds `/app/build/tap.node`. */
+const addon = { host: path.join(toolRoot, "build", "tap.node"), guest: "/app/build/tap.node" } as const
+
+/** A NIC a VM attaches: the manifest device that takes it and how the device uses it. */
+export interface VmNic {
+  readonly name: string
+  readonly use: NicUse
+}
+
+/** The devices of a manifest that take a NIC, in manifest order (the order NICs are attached in). */
+export const manifestNics = (manifest: Manifest): Array<VmNic> =>
+  manifest.devices.flatMap((device) => device.nic ? [{ name: device.name, use: device.nic }] : [])
 
 /** The block devices of a manifest, in manifest order (the order disks are attached in). */
 export const manifestDisks = (manifest: Manifest): Array<VmDisk> =>
@@ -76,10 +98,19 @@ const relative = (guest: string): string => guest.replace(/^\/+/, "")
  */
 export const makeImage = (dir: string, manifest: Manifest, target: VmTarget, progress: (line: string) => void): void => {
   const disks = manifestDisks(manifest)
+  const nics = manifestNics(manifest)
+  if (nics.length > 1) {
+    throw new Error(`${nics.map((n) => n.name).join(", ")} each take a NIC, but a VM unikernel has one NIC for now: keep one network device in config.ts`)
+  }
+  const withAddon = nics.some((nic) => nic.use === "packet")
+  if (withAddon && !fs.existsSync(addon.host)) {
+    throw new Error(`${addon.host} is missing, and the AF_PACKET network interface needs it in the image: run \`npm run build:addon\` (needs cc)`)
+  }
   const bundle = bundleFile(dir, manifest.name)
   progress(`kernel ${kernelPackage.name} ${kernelPackage.version}${isCached(kernelPackage) ? "" : " (fetching with apt-get download)"}`)
   const guestKernel = kernel()
-  const modules = resolveModules(guestKernel.modulesDir, disks.length > 0 ? blockDrivers[target] : [])
+  const drivers = [...(disks.length > 0 ? blockDrivers[target] : []), ...(nics.length > 0 ? nicDrivers[target] : [])]
+  const modules = resolveModules(guestKernel.modulesDir, drivers)
   progress(`modules ${modules.map((m) => m.name).join(" ") || "(none)"}`)
   const node = strippedNode(hostNode(), progress)
   const libraries = sharedLibraries(hostNode())
@@ -91,8 +122,9 @@ export const makeImage = (dir: string, manifest: Manifest, target: VmTarget, pro
     ...libraries.map((library) => ({ ...library, mode: 0o755 })),
     ...modules.map((m) => ({ guest: `${guestPaths.modules}/${m.name}.ko`, host: m.file, mode: 0o644 })),
     { guest: `${guestPaths.app}/${bundleName}`, host: bundle, mode: 0o644 },
+    ...(withAddon ? [{ guest: addon.guest, host: addon.host, mode: 0o755 }] : []),
   ]
-  const init = initScript({ name: manifest.name, target, modules: modules.map((m) => m.name), bundle: bundleName })
+  const init = initScript({ name: manifest.name, target, modules: modules.map((m) => m.name), bundle: bundleName, nics: nics.map((n) => n.use) })
   const generated = [
     { guest: "/init", data: init, mode: 0o755 },
     { guest: guestPaths.disks, data: disks.map((d) => d.name + "\n").join(""), mode: 0o644 },

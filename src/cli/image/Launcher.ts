@@ -1,11 +1,13 @@
 /**
  * The hvt launcher (Solo5's `solo5-hvt`, the tutorial's `ukvm-bin`):
  *
- *     ./hello-hvt [--disk=FILE]… [--mem=MIB] [--accel=kvm|tcg] hello.hvt [runtime keys]
+ *     ./hello-hvt [--disk=FILE]… [--net=TAP]… [--mem=MIB] [--accel=kvm|tcg] hello.hvt [runtime keys]
  *
  * It boots the image with QEMU, attaching the `--disk` files to the
  * unikernel's block devices in manifest order (a device with no `--disk`
- * gets the file its `config.ts` names), passes the runtime keys on the kernel
+ * gets the file its `config.ts` names) and its NICs to the `--net` TAP
+ * devices, in manifest order too (each needs one; QEMU creates a missing TAP,
+ * which needs CAP_NET_ADMIN), passes the runtime keys on the kernel
  * command line after `--`, copies the guest's console lines to standard
  * output and exits with the unikernel's exit status.
  */
@@ -13,11 +15,12 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Data } from "effect"
-import type { VmDisk } from "./Image.ts"
+import type { VmDisk, VmNic } from "./Image.ts"
 import { chooseHost, qemuBinary } from "./Accelerator.ts"
 import { hasTool } from "./Command.ts"
 import { parseExitStatus } from "./ExitStatus.ts"
-import { type Accelerator, baseCmdline, hostTscKhz, type QemuDisk, qemuArguments } from "./QemuCommand.ts"
+import { guestMac } from "./GuestMac.ts"
+import { type Accelerator, baseCmdline, hostTscKhz, type QemuDisk, type QemuNic, qemuArguments } from "./QemuCommand.ts"
 
 /** What `effect-uk build` bakes into a unikernel's launcher. */
 export interface LauncherSpec {
@@ -26,6 +29,8 @@ export interface LauncherSpec {
   readonly kernel: string
   /** The block devices, in manifest order. */
   readonly disks: ReadonlyArray<VmDisk>
+  /** The devices that take a NIC, in manifest order. */
+  readonly nics: ReadonlyArray<VmNic>
   /** Guest memory unless `--mem` says otherwise. */
   readonly memoryMiB: number
 }
@@ -33,13 +38,15 @@ export interface LauncherSpec {
 /** A bad launcher command line. */
 export class LaunchUsage extends Data.TaggedError("LaunchUsage")<{ readonly problem: string; readonly name: string }> {
   override get message() {
-    return `${this.problem}\nUsage: ${this.name}-hvt [--disk=FILE]… [--mem=MIB] [--accel=kvm|tcg] ${this.name}.hvt [--KEY=VALUE…]`
+    return `${this.problem}\nUsage: ${this.name}-hvt [--disk=FILE]… [--net=TAP]… [--mem=MIB] [--accel=kvm|tcg] ${this.name}.hvt [--KEY=VALUE…]`
   }
 }
 
 /** The launcher's own options, the image and the unikernel's arguments. */
 export interface LaunchRequest {
   readonly disks: ReadonlyArray<string>
+  /** The TAP devices of the NICs, one per `spec.nics` entry. */
+  readonly taps: ReadonlyArray<string>
   readonly memoryMiB?: number
   readonly accelerator?: Accelerator
   readonly image: string
@@ -50,6 +57,7 @@ export interface LaunchRequest {
 export const parseLaunchArgs = (spec: LauncherSpec, argv: ReadonlyArray<string>): LaunchRequest | LaunchUsage => {
   const usage = (problem: string) => new LaunchUsage({ problem, name: spec.name })
   const disks: Array<string> = []
+  const taps: Array<string> = []
   let memoryMiB: number | undefined
   let accelerator: Accelerator | undefined
   for (let index = 0; index < argv.length; index++) {
@@ -59,13 +67,20 @@ export const parseLaunchArgs = (spec: LauncherSpec, argv: ReadonlyArray<string>)
       if (disks.length > spec.disks.length) {
         return usage(`${disks.length} --disk options, but ${spec.name} has ${spec.disks.length} block device(s): ${spec.disks.map((d) => d.name).join(", ") || "none"}`)
       }
-      return { disks, ...(memoryMiB === undefined ? {} : { memoryMiB }), ...(accelerator === undefined ? {} : { accelerator }), image: arg, keys: argv.slice(index + 1) }
+      if (taps.length !== spec.nics.length) {
+        return usage(
+          `${taps.length} --net options, but ${spec.name} has ${spec.nics.length} network device(s)` +
+            (spec.nics.length === 0 ? "" : ` (${spec.nics.map((n) => n.name).join(", ")}): give --net=TAP for each, a TAP device on the host, e.g. --net=tap0`),
+        )
+      }
+      return { disks, taps, ...(memoryMiB === undefined ? {} : { memoryMiB }), ...(accelerator === undefined ? {} : { accelerator }), image: arg, keys: argv.slice(index + 1) }
     }
     if (value === undefined || value === "") return usage(`${option} needs a value: ${option}=VALUE`)
     if (option === "--disk") disks.push(value)
+    else if (option === "--net") taps.push(value)
     else if (option === "--mem" && /^\d+$/.test(value) && Number(value) >= 128) memoryMiB = Number(value)
     else if (option === "--accel" && (value === "kvm" || value === "tcg")) accelerator = value
-    else return usage(`unknown option or bad value: ${arg} (options: --disk=FILE, --mem=MIB of at least 128, --accel=kvm|tcg)`)
+    else return usage(`unknown option or bad value: ${arg} (options: --disk=FILE, --net=TAP, --mem=MIB of at least 128, --accel=kvm|tcg)`)
   }
   return usage(`no image: give ${spec.name}.hvt`)
 }
@@ -115,6 +130,7 @@ export const launch = (spec: LauncherSpec, dir: string, argv: ReadonlyArray<stri
     file: path.resolve(request.disks[index] ?? path.join(dir, disk.file)),
     readOnly: disk.readOnly === true,
   }))
+  const nics: Array<QemuNic> = request.taps.map((tap) => ({ tap, mac: guestMac(`${spec.name}/${tap}`) }))
   const kernel = path.join(dir, spec.kernel)
   const missing = [request.image, kernel, ...disks.map((d) => d.file)].find((file) => !fs.existsSync(file))
   if (missing !== undefined) return fail(new LaunchUsage({ problem: `${missing} does not exist (effect-uk build makes the image and the kernel)`, name: spec.name }), 64)
@@ -135,6 +151,7 @@ export const launch = (spec: LauncherSpec, dir: string, argv: ReadonlyArray<stri
     initrd: request.image,
     cmdline: `${baseCmdline(tscKhz)} -- ${keys}`.trimEnd(),
     disks,
+    nics,
   })
   return new Promise((resolve) => {
     const qemu = spawn(qemuBinary, args, { stdio: ["ignore", "pipe", "inherit"] })

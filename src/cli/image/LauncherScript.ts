@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { launcherSource } from "../Build.ts"
 import type { Manifest } from "../Manifest.ts"
 import { buildDir } from "../Paths.ts"
-import { manifestDisks, vmOutputs } from "./Image.ts"
+import { manifestDisks, manifestNics, vmOutputs } from "./Image.ts"
 import type { LauncherSpec } from "./Launcher.ts"
 
 /** Guest memory when `--mem` is not given: the unpacked image (about 120 MB) and Node's heap fit with room. */
@@ -17,7 +17,7 @@ const defaultMemoryMiB = 512
 
 /** Bundle the launcher program for `manifest` and write the executable that runs it. */
 export const writeLauncher = (dir: string, manifest: Manifest, progress: (line: string) => void): void => {
-  const spec: LauncherSpec = { name: manifest.name, kernel: "_build/vmlinuz", disks: manifestDisks(manifest), memoryMiB: defaultMemoryMiB }
+  const spec: LauncherSpec = { name: manifest.name, kernel: "_build/vmlinuz", disks: manifestDisks(manifest), nics: manifestNics(manifest), memoryMiB: defaultMemoryMiB }
   const file = path.join(dir, vmOutputs(manifest.name, "hvt").boot)
   progress(`writing the launcher ${path.relative(process.cwd(), file)}`)
   const bundleName = `${manifest.name}-hvt.mjs`

@@ -17,6 +17,16 @@ export interface QemuDisk {
   readonly readOnly: boolean
 }
 
+/**
+ * A NIC to attach: the host TAP device (created by QEMU if missing) and the
+ * guest's MAC. No vnet header, so the TAP hands the guest whole, checksummed
+ * frames: the unikernel's own stack reads them raw through AF_PACKET.
+ */
+export interface QemuNic {
+  readonly tap: string
+  readonly mac: string
+}
+
 /** Everything one boot needs. */
 export interface QemuBoot {
   readonly machine: Machine
@@ -28,6 +38,7 @@ export interface QemuBoot {
   /** The kernel command line. */
   readonly cmdline: string
   readonly disks: ReadonlyArray<QemuDisk>
+  readonly nics: ReadonlyArray<QemuNic>
 }
 
 /** The kernel options every boot gets: the console, silence, no reboot after a panic, the TSC rate. */
@@ -50,6 +61,11 @@ export const qemuArguments = (boot: QemuBoot): Array<string> => {
     ...boot.disks.flatMap((disk, index) => [
       "-drive", `id=disk${index},if=none,format=raw,file=${disk.file.replace(/,/g, ",,")}${disk.readOnly ? ",readonly=on" : ""}`,
       "-device", `virtio-blk-${bus},drive=disk${index}`,
+    ]),
+    ...boot.nics.flatMap((nic, index) => [
+      "-netdev", `tap,id=net${index},ifname=${nic.tap.replace(/,/g, ",,")},script=no,downscript=no,vnet_hdr=off`,
+      // q35's virtio-net-pci would load a boot ROM (ipxe) the kernel boot does not need.
+      "-device", `virtio-net-${bus},netdev=net${index},mac=${nic.mac}${bus === "pci" ? ",romfile=" : ""}`,
     ]),
   ]
 }
