@@ -22,9 +22,6 @@
  */
 import { Clock, Context, Effect, Fiber, Layer, Stream } from "effect"
 import { execFile, spawn } from "node:child_process"
-import { mkdirSync, writeFileSync } from "node:fs"
-import { cpus, release } from "node:os"
-import { join } from "node:path"
 import { promisify } from "node:util"
 import { layerDirect } from "../src/net/direct/DirectStack.ts"
 import { Netif } from "../src/net/Netif.ts"
@@ -36,6 +33,7 @@ import * as Ipv4Wire from "../src/net/wire/ipv4.ts"
 import * as Udp from "../src/net/wire/udp.ts"
 import { moveIntoNamespace, scratchNamespace } from "../test/net/netif/netns.ts"
 import { answerFor } from "../test/net/netif/replies.ts"
+import { median, requireRoot, writeResults } from "./common.ts"
 
 const run = promisify(execFile)
 const US = [10, 77, 9, 2] as const
@@ -184,8 +182,6 @@ const kernelMac = (ns: string, ifname: string) =>
     return parseInt(mac.replaceAll(":", ""), 16)
   })
 
-const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[values.length >> 1]!
-
 /** RUNS measurements of each metric against one host (raw or stack); the medians, and every run. */
 const measure = (ns: string, meter: ReturnType<typeof arrivals>, send: Effect.Effect<void, unknown>) =>
   Effect.gen(function* () {
@@ -231,25 +227,16 @@ const main = Effect.gen(function* () {
     { metric: "UDP us → kernel (datagrams/s)", raw: raw.tx, stack: direct.tx, ratio: ratio(direct.tx, raw.tx), goal: "≥ 0.6×" },
   ].map((row) => ({ ...row, met: row.goal === "≤ 2×" ? row.ratio <= 2 : row.ratio >= 0.6 }))
   console.table(rows)
-  const results = join(import.meta.dirname, "results")
-  mkdirSync(results, { recursive: true })
-  writeFileSync(join(results, "stack.json"), JSON.stringify({
-    date: new Date().toISOString(),
-    node: process.version,
-    kernel: release(),
-    cpu: `${cpus().length} x ${cpus()[0]?.model ?? "?"}`,
+  writeResults("stack", {
     method: `one namespace and TAP; raw host (hand-made replies on Netif), then the direct stack; ` +
       `kernel ping -c 200 -i 0.002; UDP ${PAYLOAD}-byte datagrams for ${SECONDS} s each way, rate between first and last arrival ` +
       `(received by the other side); median of ${RUNS} runs`,
     rows,
     runs: { raw: raw.runs, stack: direct.runs },
-  }, null, 2) + "\n")
+  })
 })
 
-if (process.getuid?.() !== 0) {
-  console.error("bench/stack needs root (network namespaces and TAP devices)")
-  process.exit(1)
-}
+requireRoot("bench/stack")
 Effect.runPromise(Effect.scoped(main)).catch((error) => {
   console.error(error)
   process.exit(1)

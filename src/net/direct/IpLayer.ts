@@ -86,6 +86,16 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
     const timerWake = Latch.makeUnsafe(false)
     /** True while a fiber that flushes by itself runs the engine: no need to wake the writer. */
     let flushingInline = false
+    /**
+     * Wakes the writer once the current synchronous work is over (a microtask),
+     * not at once: resuming a fiber runs it on the spot, and the writer would
+     * write each segment a transport queues on its own instead of all of them.
+     */
+    let writerWakeQueued = false
+    const openWriter = () => {
+      writerWakeQueued = false
+      writerWake.openUnsafe()
+    }
     /** Set once the device is gone: every later write fails with it. */
     let gone: StackDeviceFailed | undefined
     const engine = new Ipv4Engine({
@@ -99,7 +109,9 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       now: () => clock.currentTimeMillisUnsafe(),
       firstIdentification: yield* Random.nextIntBetween(0, 0xffff),
       onOutput: () => {
-        if (!flushingInline) writerWake.openUnsafe()
+        if (flushingInline || writerWakeQueued) return
+        writerWakeQueued = true
+        queueMicrotask(openWriter)
       },
       onDeadline: () => timerWake.openUnsafe(),
     })

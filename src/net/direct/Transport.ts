@@ -36,4 +36,12 @@ export interface TransportProtocol {
    * during the call: copy what must be kept. `nowMs` is the stack clock.
    */
   readonly input: (source: Ipv4, destination: Ipv4, payload: Uint8Array, nowMs: number) => void
+  /**
+   * Called before the packets of one received batch of frames are delivered,
+   * and `endBatch` after them (even when a packet's handling threw): a
+   * transport may hold back what its input would send until the batch is
+   * over (TCP sends one ACK for the batch rather than one per two segments).
+   */
+  readonly beginBatch?: () => void
+  readonly endBatch?: (nowMs: number) => void
 }

@@ -117,6 +117,8 @@ export class Ipv4Engine {
   private readonly onDeadline: () => void
   private readonly buffers = new FrameBuffers()
   private readonly transports = new Array<TransportProtocol | undefined>(256)
+  /** The registered transports that want to see batches begin and end. */
+  private batched: ReadonlyArray<TransportProtocol> = []
   private readonly icmpObservers = new Set<IcmpObserver>()
   private readonly waiters = new Map<Ipv4, Set<ResolutionCallback>>()
   private out: Array<Uint8Array> = []
@@ -164,13 +166,22 @@ export class Ipv4Engine {
     for (const header of this.arp.announce()) this.sendArp(header)
   }
 
-  /** Handle one batch of received frames. */
+  /** Handle one batch of received frames (transports see it begin and end). */
   receive(frames: ReadonlyArray<Uint8Array>): void {
     const now = this.now()
     this.stats.framesReceived += frames.length
+    const batched = this.batched
+    for (const transport of batched) transport.beginBatch!()
     for (const frame of frames) {
       try {
         this.frame(frame, now)
+      } catch (error) {
+        this.fault(error)
+      }
+    }
+    for (const transport of batched) {
+      try {
+        transport.endBatch!(now)
       } catch (error) {
         this.fault(error)
       }
@@ -224,8 +235,10 @@ export class Ipv4Engine {
     }
     if (this.transports[protocol] !== undefined) throw new RangeError(`IPv4 protocol ${protocol} is already registered`)
     this.transports[protocol] = transport
+    if (transport.beginBatch !== undefined && transport.endBatch !== undefined) this.batched = [...this.batched, transport]
     return () => {
       if (this.transports[protocol] === transport) this.transports[protocol] = undefined
+      this.batched = this.batched.filter((t) => t !== transport)
     }
   }
 
@@ -430,8 +443,9 @@ export class Ipv4Engine {
 
   private push(frame: Uint8Array, destination: Mac): void {
     writeMac(destination, frame, 0)
-    if (this.out.length === 0) this.onOutput()
+    // Queue first: `onOutput` may run the writer at once, and it must find the frame.
     this.out.push(frame)
+    if (this.out.length === 1) this.onOutput()
   }
 
   private checkDeadline(): void {

@@ -48,6 +48,11 @@ export interface ConnectionHost {
   readonly closed: (connection: Connection) => void
   /** The connection's timers may have changed. */
   readonly reschedule: (connection: Connection) => void
+  /**
+   * A segment was processed: send what the connection may send now
+   * (`transmit`), or later in the same batch of received segments.
+   */
+  readonly output: (connection: Connection, now: number) => void
 }
 
 /** The identity and initial numbers of a new connection. */

@@ -11,7 +11,7 @@
 import type { IpSender, TransportProtocol } from "../direct/Transport.ts"
 import type { Header, Segment } from "../wire/tcp.ts"
 import { emit, Flags, headerLength, parse, PROTOCOL } from "../wire/tcp.ts"
-import { seqAdd, seqGt } from "../wire/seq.ts"
+import { seqAdd, seqDiff, seqGt } from "../wire/seq.ts"
 import type { TcpConfig } from "./config.ts"
 import { makeConfig } from "./config.ts"
 import type { ConnectionHost } from "./connection.ts"
@@ -20,7 +20,7 @@ import { segmentArrives, negotiate } from "./input.ts"
 import type { IsnGenerator } from "./isn.ts"
 import { makeIsnGenerator } from "./isn.ts"
 import { Listener } from "./listener.ts"
-import { sendSyn } from "./output.ts"
+import { sendSyn, transmit } from "./output.ts"
 import { runTimers } from "./timers.ts"
 
 /** The first ephemeral port (RFC 6335 §6). */
@@ -69,6 +69,9 @@ export class TcpEngine implements TransportProtocol {
   private readonly owners = new Map<Connection, Listener>()
   private earliest: number | undefined = undefined
   private readonly host: ConnectionHost
+  /** Inside a received batch: connections whose output waits for its end. */
+  private inBatch = false
+  private readonly held = new Set<Connection>()
 
   constructor(ip: IpSender, options: EngineOptions) {
     this.ip = ip
@@ -81,6 +84,10 @@ export class TcpEngine implements TransportProtocol {
       established: (c) => this.owners.get(c)?.promote(c) ?? true,
       closed: (c) => this.remove(c),
       reschedule: (c) => this.reschedule(c),
+      output: (c, now) => {
+        if (this.inBatch && this.mayHold(c)) this.held.add(c)
+        else transmit(c, now)
+      },
     }
   }
 
@@ -117,6 +124,30 @@ export class TcpEngine implements TransportProtocol {
     const listener = this.listeners.get(seg.destinationPort)
     if (listener !== undefined && isBareSyn(seg)) this.passiveOpen(listener, source, destination, seg, now)
     else if (listener === undefined || (seg.flags & (Flags.RST | Flags.SYN)) !== Flags.SYN) this.resetFor(source, destination, seg)
+  }
+
+  /** `TransportProtocol.beginBatch`: hold output back until `endBatch`. */
+  readonly beginBatch = (): void => {
+    this.inBatch = true
+  }
+
+  /** `TransportProtocol.endBatch`: send what the held connections may send, one ACK each for the batch. */
+  readonly endBatch = (now: number): void => {
+    this.inBatch = false
+    for (const c of this.held) {
+      transmit(c, now)
+      this.reschedule(c)
+    }
+    this.held.clear()
+  }
+
+  /**
+   * Whether output may wait for the batch's end: not with out-of-order data
+   * (duplicate ACKs go at once, RFC 5681 §4.2) nor with a quarter of the
+   * receive buffer unacknowledged (the sender must not stall on a small window).
+   */
+  private mayHold(c: Connection): boolean {
+    return c.receiveBuffer.outOfOrder.isEmpty && seqDiff(c.rcvNxt, c.lastAckSent) < c.receiveBuffer.capacity / 4
   }
 
   /** Open a connection to `remoteAddress:remotePort` (from `localPort`, or an ephemeral port). */

@@ -345,5 +345,5 @@ export const segmentArrives = (c: Connection, seg: Segment, now: number): void =
     else c.pendingFin = at
   }
   if (c.pendingFin === c.rcvNxt && !c.finReceived) onFin(c, now)
-  transmit(c, now)
+  c.host.output(c, now)
 }

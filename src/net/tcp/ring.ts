@@ -1,12 +1,17 @@
+const EMPTY = new Uint8Array(0)
+/** The first storage size. */
+const MIN_STORAGE = 4096
+
 /**
  * A fixed-capacity circular byte buffer: the storage of a connection's send
  * and receive buffers. Bytes are addressed by their logical offset from the
  * oldest stored byte; `writeAt` may place bytes beyond the stored length (out
  * of order, for reassembly) and `commit` makes them part of it. The storage
- * is allocated at the first write, so half-open connections cost little.
+ * starts small at the first write and doubles as bytes reach further, up to
+ * the capacity, so half-open and short-lived connections cost little.
  */
 export class ByteRing {
-  private storage: Uint8Array | undefined = undefined
+  private bytes = EMPTY
   private head = 0
   /** The most bytes the ring holds. */
   readonly capacity: number
@@ -17,8 +22,18 @@ export class ByteRing {
     this.capacity = capacity
   }
 
-  private get bytes(): Uint8Array {
-    return (this.storage ??= new Uint8Array(this.capacity))
+  /** Make the storage reach logical offset `end` (at most the capacity), keeping what it holds. */
+  private reach(end: number): void {
+    const old = this.bytes
+    if (end <= old.length) return
+    let size = Math.max(old.length * 2, MIN_STORAGE)
+    while (size < end) size *= 2
+    const bytes = new Uint8Array(Math.min(size, this.capacity))
+    // Every byte held lies at a logical offset below the old size: copy them in logical order.
+    bytes.set(old.subarray(this.head), 0)
+    bytes.set(old.subarray(0, this.head), old.length - this.head)
+    this.bytes = bytes
+    this.head = 0
   }
 
   /** Room left after the stored bytes. */
@@ -28,7 +43,8 @@ export class ByteRing {
 
   /** Copy `src` to logical offset `offset`; the caller keeps `offset + src.length ≤ capacity`. */
   writeAt(offset: number, src: Uint8Array): void {
-    const cap = this.capacity
+    this.reach(offset + src.length)
+    const cap = this.bytes.length
     let at = (this.head + offset) % cap
     const first = Math.min(src.length, cap - at)
     this.bytes.set(first === src.length ? src : src.subarray(0, first), at)
@@ -53,7 +69,8 @@ export class ByteRing {
 
   /** Copy `n` bytes from logical offset `offset` into `dst` at `dstOffset`. */
   copyOut(offset: number, n: number, dst: Uint8Array, dstOffset: number): void {
-    const cap = this.capacity
+    if (n === 0) return
+    const cap = this.bytes.length
     const at = (this.head + offset) % cap
     const first = Math.min(n, cap - at)
     dst.set(this.bytes.subarray(at, at + first), dstOffset)
@@ -62,8 +79,9 @@ export class ByteRing {
 
   /** Drop the `n` oldest bytes. */
   discard(n: number): void {
-    this.head = (this.head + n) % this.capacity
+    if (n === 0) return
     this.length -= n
+    this.head = (this.head + n) % this.bytes.length
   }
 
   /** Remove and return (a copy of) the `n` oldest bytes. */

@@ -5,14 +5,27 @@
  */
 import { Deferred, Effect } from "effect"
 
-/** A wake-up for the fibers waiting on one connection, listener or timer. */
+/**
+ * A wake-up for the fibers waiting on one connection, listener or timer.
+ * Wakes are delivered in a microtask, after the engine's synchronous work:
+ * resuming a fiber runs it on the spot, which would re-enter the engine in
+ * the middle of a segment, and wake a reader once per segment of a batch
+ * instead of once per batch.
+ */
 export class Signal {
   private waiters: Array<Deferred.Deferred<void>> = []
+  private queued = false
 
-  /** Wake every fiber waiting now (each re-checks its condition). */
+  /** Wake every fiber waiting now (each re-checks its condition), soon. */
   wake(): void {
+    if (this.queued || this.waiters.length === 0) return
+    this.queued = true
+    queueMicrotask(this.deliver)
+  }
+
+  private readonly deliver = (): void => {
+    this.queued = false
     const waiters = this.waiters
-    if (waiters.length === 0) return
     this.waiters = []
     for (const waiter of waiters) Deferred.doneUnsafe(waiter, Effect.void)
   }

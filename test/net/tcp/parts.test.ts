@@ -2,12 +2,36 @@ import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { makeIsnGenerator } from "../../../src/net/tcp/isn.ts"
 import { ReceiveBuffer } from "../../../src/net/tcp/receiveBuffer.ts"
+import { ByteRing } from "../../../src/net/tcp/ring.ts"
 import { RttEstimator } from "../../../src/net/tcp/rtt.ts"
 import { Scoreboard } from "../../../src/net/tcp/scoreboard.ts"
 import { seqAdd, seqDiff } from "../../../src/net/wire/seq.ts"
 import { pattern } from "./transfer.ts"
 
 describe("engine parts", () => {
+  test.prop([fc.array(fc.tuple(fc.integer({ min: 1, max: 9000 }), fc.integer({ min: 0, max: 9000 })), { minLength: 1, maxLength: 80 })])(
+    "the byte ring returns bytes in order while its storage grows from 4 KiB to its capacity",
+    (steps) => {
+      const data = pattern(1 << 20, 2)
+      const ring = new ByteRing(65536)
+      let written = 0
+      let read = 0
+      for (const [write, take] of steps) {
+        const n = Math.min(write, ring.free)
+        // Half of it out of order first (as reassembly does), then the rest, then commit.
+        const half = n >> 1
+        ring.writeAt(ring.length + half, data.subarray(written + half, written + n))
+        ring.writeAt(ring.length, data.subarray(written, written + half))
+        ring.commit(n)
+        written += n
+        const m = Math.min(take, ring.length)
+        expect(Buffer.from(ring.take(m)).equals(Buffer.from(data.subarray(read, read + m)))).toBe(true)
+        read += m
+      }
+      expect(ring.length).toBe(written - read)
+    },
+  )
+
   test.prop([fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.array(fc.nat(), { minLength: 1, maxLength: 60 })])(
     "the receive buffer reassembles segments arriving in any order, across sequence wrap",
     (start, order) => {

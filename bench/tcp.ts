@@ -1,0 +1,349 @@
+/**
+ * TCP bulk transfer, connections/s and request latency: our direct stack
+ * against lwIP, the Linux kernel and the raw TAP frame ceiling.
+ *
+ * Run as root: `node_modules/.bin/node bench/tcp.ts`. Needs gcc; lwIP's rows
+ * need Debian's `liblwip-dev` (left out, with the reason printed, without).
+ * The C programs of bench/lwip are built into a temporary directory.
+ *
+ * Every stack under test talks to the kernel in a throw-away namespace:
+ *
+ * - direct: this process, our stack on a TAP whose other end is in the
+ *   namespace; once with lwIP's MSS and window (MSS 1460, 64 KiB buffers),
+ *   once with our defaults (256 KiB buffers);
+ * - lwIP: `bench/lwip/lwip_tap.c` on its own TAP, lwIP's socket API;
+ * - kernel: the kernel's own stack in a second namespace, over a veth pair
+ *   (the reference; its offloads left as they are);
+ * - ceiling: bench/tapEcho.ts, 1514-byte frames echoed through the addon.
+ *
+ * The kernel side always runs `bench/lwip/transfer.c` built plainly. Each
+ * bulk run moves data one way for SECONDS (sender: 256 KiB writes), rate
+ * measured by the receiver between its first and last byte; "stack cores"
+ * is the CPU of the process running the stack under test, "machine cores"
+ * the whole machine's (both ends and the kernel). Connections/s: the kernel
+ * connects, writes 32 bytes, reads them back from the stack's echo server
+ * and closes, one connection after another for RR_SECONDS; p50/p99 of those
+ * round trips. RUNS runs each: median and min–max. Prints the tables and
+ * our ratios against the goals (≥ 60% of the ceiling, ≥ lwIP), and writes
+ * `bench/results/tcp.json`.
+ */
+import { Deferred, Effect } from "effect"
+import type { Scope } from "effect"
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { Stack } from "../src/net/Stack.ts"
+import type { TcpOptions } from "../src/net/tcp/TcpLayer.ts"
+import { ip, moveIntoNamespace, scratchNamespace } from "../test/net/netif/netns.ts"
+import { directOnTap, drain, echo, KERNEL, spawnIn, spawnScoped, US } from "../test/net/tcpkernel/kernel.ts"
+import type { Process } from "../test/net/tcpkernel/kernel.ts"
+import { machineCpu, median, requireRoot, writeResults } from "./common.ts"
+import { measureEcho } from "./tapEcho.ts"
+
+const SECONDS = 2
+const RR_SECONDS = 2
+const RUNS = 5
+const CHUNK = 256 * 1024
+/** lwIP's TCP_WND and TCP_SND_BUF in Debian's build (/usr/include/lwip/lwipopts.h); its TCP_MSS is 1460 like ours on a 1500 MTU. */
+const LWIP_WINDOW = 0xffff
+
+/** One measurement of a stack: MB/s (or connections/s), the stack's cores, the machine's cores, and latency for rr. */
+interface Sample {
+  readonly rate: number
+  readonly stackCores: number
+  readonly machineCores: number
+  readonly p50?: number
+  readonly p99?: number
+}
+
+/** What a transfer program prints. */
+interface Report {
+  readonly bytes: number
+  readonly seconds: number
+  readonly cpu: number
+  readonly p50?: number
+  readonly p99?: number
+}
+
+const report = (p: Process): Effect.Effect<Report, Error> =>
+  Effect.map(p.exited, (out) => JSON.parse(out.trim().split("\n").at(-1)!) as Report)
+
+/** Builds bench/lwip into `dir`: the plain transfer program, and lwip_tap or why it cannot be built. */
+const build = (dir: string) => {
+  const source = join(import.meta.dirname, "lwip")
+  const gcc = (...args: Array<string>) => spawnSync("gcc", ["-O2", "-Wall", ...args], { encoding: "utf8" })
+  const transfer = join(dir, "transfer")
+  const plain = gcc("-o", transfer, join(source, "transfer.c"))
+  if (plain.status !== 0) throw new Error(`cannot build bench/lwip/transfer.c (apt-get install -y gcc): ${plain.stderr ?? plain.error}`)
+  const lwip = join(dir, "lwip_tap")
+  const built = gcc("-DUSE_LWIP", "-I/usr/include/lwip", "-o", lwip, join(source, "lwip_tap.c"), join(source, "transfer.c"), "-llwip", "-lpthread")
+  return { transfer, lwip: built.status === 0 ? lwip : `lwIP not built (apt-get install -y liblwip-dev): ${built.stderr?.split("\n")[0] ?? built.error}` }
+}
+
+/** CPU seconds used so far by process `pid` (user + system, from /proc). */
+const cpuSeconds = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in USER_HZ
+}
+
+/**
+ * Runs `body`, measuring the cores the stack under test and the whole machine
+ * kept busy: the stack's CPU seconds are read from /proc for process `stack`
+ * (alive throughout), or taken from the result's report of its own process
+ * (`stack` a function of the result: a program that exits within `body`).
+ */
+const measured = <A, E, R>(stack: number | ((result: A) => number), body: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const machine = machineCpu()
+    const cpu = typeof stack === "number" ? cpuSeconds(stack) : 0
+    const start = performance.now()
+    const result = yield* body
+    const seconds = (performance.now() - start) / 1000
+    const used = typeof stack === "number" ? cpuSeconds(stack) - cpu : stack(result)
+    return { result, stackCores: used / seconds, machineCores: machine.cores() }
+  })
+
+const mbps = (r: Report) => r.bytes / 1e6 / r.seconds
+
+/** The kernel in `ns` runs transfer.c `args`; its report. */
+const kernelRuns = (ns: string, transfer: string, args: ReadonlyArray<string>) =>
+  Effect.scoped(Effect.flatMap(spawnIn(ns, transfer, args), report))
+
+/** The kernel's request/response client against the echo server at `host:port` run by process `pid`. */
+const requestResponse = (ns: string, transfer: string, port: number, pid: number) =>
+  Effect.map(measured(pid, kernelRuns(ns, transfer, ["rr", "connect", US, String(port), String(RR_SECONDS)])), (m): Sample => ({
+    rate: m.result.bytes / m.result.seconds,
+    stackCores: m.stackCores,
+    machineCores: m.machineCores,
+    p50: m.result.p50 ?? NaN,
+    p99: m.result.p99 ?? NaN,
+  }))
+
+/** Bulk samples: MB/s from the receiver's report, cores from `measured`. */
+const bulk = (m: { result: Report; stackCores: number; machineCores: number }): Sample => ({
+  rate: mbps(m.result),
+  stackCores: m.stackCores,
+  machineCores: m.machineCores,
+})
+
+/** Samples of one stack: kernel → stack, stack → kernel, request/response. */
+interface Samples {
+  readonly rx: Array<Sample>
+  readonly tx: Array<Sample>
+  readonly rr: Array<Sample>
+}
+
+/** Our stack: RUNS × (kernel → us, us → kernel), then RUNS request/response runs. */
+const measureDirect = (transfer: string, tcp: TcpOptions) =>
+  Effect.gen(function* () {
+    const { ns, stack } = yield* directOnTap(tcp)
+    const samples: Samples = { rx: [], tx: [], rr: [] }
+    for (let run = 0; run < RUNS; run++) {
+      samples.rx.push(bulk(yield* measured(process.pid, directReceives(ns, stack, transfer, 6100 + run))))
+      samples.tx.push(bulk(yield* measured(process.pid, directSends(ns, stack, transfer, 6200 + run))))
+    }
+    yield* stack.tcp.listen(6300, echo)
+    for (let run = 0; run < RUNS; run++) samples.rr.push(yield* requestResponse(ns, transfer, 6300, process.pid))
+    return samples
+  }).pipe(Effect.scoped)
+
+/** The kernel sends to our listener for SECONDS; our rate between first and last byte. */
+const directReceives = (ns: string, stack: Stack["Service"], transfer: string, port: number) =>
+  Effect.scoped(Effect.gen(function* () {
+    const done = yield* Deferred.make<Report>()
+    yield* stack.tcp.listen(port, (flow) =>
+      Effect.gen(function* () {
+        let first = 0
+        const bytes = yield* drain(flow, () => (first ||= performance.now()))
+        yield* Deferred.succeed(done, { bytes, seconds: (performance.now() - first) / 1000, cpu: NaN })
+      }).pipe(Effect.orDie))
+    yield* kernelRuns(ns, transfer, ["source", "connect", US, String(port), String(SECONDS)])
+    return yield* Deferred.await(done)
+  }))
+
+/** We send to the kernel's sink for SECONDS; its report. */
+const directSends = (ns: string, stack: Stack["Service"], transfer: string, port: number) =>
+  Effect.scoped(Effect.gen(function* () {
+    const sink = yield* spawnIn(ns, transfer, ["sink", "listen", KERNEL, String(port), "0"])
+    yield* sink.printed("ready")
+    const chunk = new Uint8Array(CHUNK).fill(0x5a)
+    const flow = yield* stack.tcp.connect({ address: KERNEL, port })
+    const start = performance.now()
+    while (performance.now() - start < SECONDS * 1000) yield* flow.write(chunk)
+    yield* flow.shutdown
+    return yield* report(sink)
+  }))
+
+/** lwIP on its own TAP in a fresh namespace, running transfer.c `args` once the TAP is there. */
+const lwipOnTap = (lwip: string, args: ReadonlyArray<string>): Effect.Effect<{ ns: string; p: Process }, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { ns, ifname } = yield* scratchNamespace
+    const p = yield* spawnScoped(lwip, [ifname, US, "24", ...args], "pipe")
+    yield* p.printed("open")
+    yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
+    p.child.stdin!.write("go\n")
+    return { ns, p }
+  })
+
+/** lwIP: RUNS × (kernel → lwIP, lwIP → kernel), a fresh process and TAP each; then RUNS request/response runs. */
+const measureLwip = (transfer: string, lwip: string) =>
+  Effect.gen(function* () {
+    const samples: Samples = { rx: [], tx: [], rr: [] }
+    for (let run = 0; run < RUNS; run++) {
+      samples.rx.push(yield* Effect.scoped(Effect.gen(function* () {
+        const { ns, p } = yield* lwipOnTap(lwip, ["sink", "listen", US, "6400", "0"])
+        yield* p.printed("ready")
+        return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
+          kernelRuns(ns, transfer, ["source", "connect", US, "6400", String(SECONDS)]),
+          report(p),
+        )))
+      })))
+      samples.tx.push(yield* Effect.scoped(Effect.gen(function* () {
+        const { ns, ifname } = yield* scratchNamespace
+        const p = yield* spawnScoped(lwip, [ifname, US, "24", "source", "connect", KERNEL, "6401", String(SECONDS)], "pipe")
+        yield* p.printed("open")
+        yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
+        const sink = yield* spawnIn(ns, transfer, ["sink", "listen", KERNEL, "6401", "0"])
+        yield* sink.printed("ready")
+        const m = yield* measured(p.child.pid!, Effect.suspend(() => {
+          p.child.stdin!.write("go\n")
+          return report(sink)
+        }))
+        return bulk(m)
+      })))
+    }
+    yield* Effect.scoped(Effect.gen(function* () {
+      const { ns, p } = yield* lwipOnTap(lwip, ["echo", "listen", US, "6402", "0"])
+      yield* p.printed("ready")
+      for (let run = 0; run < RUNS; run++) samples.rr.push(yield* requestResponse(ns, transfer, 6402, p.child.pid!))
+    }))
+    return samples
+  })
+
+/** The kernel's stack in one namespace, its peer in another, over a veth pair: RUNS × both ways, then request/response. */
+const measureKernel = (transfer: string) =>
+  Effect.gen(function* () {
+    const peer = (yield* scratchNamespace).ns
+    const { ns: stack, ifname } = yield* scratchNamespace
+    const [a, b] = [`${ifname}a`, `${ifname}b`]
+    ip("link", "add", a, "netns", peer, "type", "veth", "peer", "name", b, "netns", stack)
+    for (const [ns, dev, address] of [[peer, a, KERNEL], [stack, b, US]] as const) {
+      ip("-n", ns, "link", "set", dev, "addrgenmode", "none")
+      ip("-n", ns, "addr", "add", `${address}/24`, "dev", dev)
+      ip("-n", ns, "link", "set", dev, "up")
+    }
+    const samples: Samples = { rx: [], tx: [], rr: [] }
+    for (let run = 0; run < RUNS; run++) {
+      samples.rx.push(yield* Effect.scoped(Effect.gen(function* () {
+        const sink = yield* spawnIn(stack, transfer, ["sink", "listen", US, String(6500 + run), "0"])
+        yield* sink.printed("ready")
+        return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
+          kernelRuns(peer, transfer, ["source", "connect", US, String(6500 + run), String(SECONDS)]),
+          report(sink),
+        )))
+      })))
+      samples.tx.push(yield* Effect.scoped(Effect.gen(function* () {
+        const sink = yield* spawnIn(peer, transfer, ["sink", "listen", KERNEL, String(6600 + run), "0"])
+        yield* sink.printed("ready")
+        const source = yield* spawnIn(stack, transfer, ["source", "connect", KERNEL, String(6600 + run), String(SECONDS)])
+        const m = yield* measured(([, own]: readonly [Report, Report]) => own.cpu, Effect.all([report(sink), report(source)]))
+        return bulk({ ...m, result: m.result[0] })
+      })))
+    }
+    const server = yield* spawnIn(stack, transfer, ["echo", "listen", US, "6700", "0"])
+    yield* server.printed("ready")
+    for (let run = 0; run < RUNS; run++) samples.rr.push(yield* requestResponse(peer, transfer, 6700, server.child.pid!))
+    return samples
+  }).pipe(Effect.scoped)
+
+/** The raw frame ceiling: RUNS echo runs of 1514-byte frames through the addon (bench/tapEcho.ts). */
+const measureCeiling = Effect.promise(async () => {
+  const rx: Array<Sample> = []
+  for (let run = 0; run < RUNS; run++) {
+    const row = await measureEcho("addon", 1514)
+    rx.push({ rate: row.megabytesPerSecond, stackCores: row.processCores, machineCores: row.machineCores })
+  }
+  return { rx, tx: rx, rr: [] } satisfies Samples
+})
+
+const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : undefined)
+
+/** Median and min–max of one metric over the runs. */
+const summary = (values: ReadonlyArray<number>, digits = 1) => ({
+  median: round(median(values), digits),
+  min: round(Math.min(...values), digits),
+  max: round(Math.max(...values), digits),
+})
+
+const cell = (s: ReturnType<typeof summary>) => `${s.median} (${s.min}–${s.max})`
+
+const main = Effect.gen(function* () {
+  requireRoot("bench/tcp")
+  const dir = mkdtempSync(join(tmpdir(), "euk-bench-tcp-"))
+  yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+  const programs = build(dir)
+  const lwipNote = programs.lwip.startsWith("/") ? undefined : programs.lwip
+  if (lwipNote !== undefined) console.log(`leaving lwIP out: ${lwipNote}`)
+  const lwipSize = `MSS 1460, ${LWIP_WINDOW}-byte buffers`
+  const stacks: Array<[string, Effect.Effect<Samples, unknown>]> = [
+    ["raw TAP ceiling (1514-byte echo)", measureCeiling],
+    [`direct (${lwipSize}, as lwIP)`, measureDirect(programs.transfer, { config: { receiveBuffer: LWIP_WINDOW, sendBuffer: LWIP_WINDOW } })],
+    ["direct (defaults: 256 KiB buffers)", measureDirect(programs.transfer, {})],
+    ...(lwipNote === undefined ? [[`lwIP 2.1.3 (${lwipSize})`, measureLwip(programs.transfer, programs.lwip)] as [string, Effect.Effect<Samples, unknown>]] : []),
+    ["Linux over veth (reference)", measureKernel(programs.transfer)],
+  ]
+  const results: Array<{ stack: string; samples: Samples }> = []
+  for (const [stack, measure] of stacks) {
+    console.log(`measuring ${stack}…`)
+    results.push({ stack, samples: yield* measure })
+  }
+  const bulkRows = results.flatMap(({ stack, samples }) =>
+    (["rx", "tx"] as const).map((dir) => ({
+      stack,
+      direction: dir === "rx" ? "kernel → stack" : "stack → kernel",
+      "MB/s": summary(samples[dir].map((s) => s.rate)),
+      "stack cores": summary(samples[dir].map((s) => s.stackCores), 2),
+      "machine cores": summary(samples[dir].map((s) => s.machineCores), 2),
+    })))
+  const rrRows = results.filter(({ samples }) => samples.rr.length > 0).map(({ stack, samples }) => ({
+    stack,
+    "connections/s": summary(samples.rr.map((s) => s.rate), 0),
+    "p50 ms": summary(samples.rr.map((s) => s.p50!), 3),
+    "p99 ms": summary(samples.rr.map((s) => s.p99!), 3),
+    "stack cores": summary(samples.rr.map((s) => s.stackCores), 2),
+  }))
+  console.table(bulkRows.map((r) => ({ ...r, "MB/s": cell(r["MB/s"]), "stack cores": cell(r["stack cores"]), "machine cores": cell(r["machine cores"]) })))
+  console.table(rrRows.map((r) => ({ stack: r.stack, "connections/s": cell(r["connections/s"]), "p50 ms": cell(r["p50 ms"]), "p99 ms": cell(r["p99 ms"]), "stack cores": cell(r["stack cores"]) })))
+
+  const rate = (stack: string, direction: string) => bulkRows.find((r) => r.stack === stack && r.direction === direction)?.["MB/s"].median
+  const ceiling = rate(stacks[0]![0], "kernel → stack")!
+  const lwip = results.find((r) => r.stack.startsWith("lwIP"))?.stack
+  const ratios = results.filter((r) => r.stack.startsWith("direct")).flatMap(({ stack }) =>
+    ["kernel → stack", "stack → kernel"].flatMap((direction) => {
+      const ours = rate(stack, direction)!
+      const theirs = lwip === undefined ? undefined : rate(lwip, direction)
+      return [
+        { stack, direction, against: "raw TAP ceiling", ratio: round(ours / ceiling, 2), goal: "≥ 0.6", met: ours / ceiling >= 0.6 },
+        ...(theirs === undefined ? [] : [{ stack, direction, against: "lwIP", ratio: round(ours / theirs, 2), goal: "≥ 1", met: ours >= theirs }]),
+      ]
+    }))
+  console.table(ratios)
+  writeResults("tcp", {
+    method: `kernel side in a namespace; bulk: ${SECONDS} s one way, 256 KiB writes, rate by the receiver first to last byte; ` +
+      `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s; ` +
+      `${RUNS} runs each, median (min–max); stack cores: CPU of the process running the stack under test; ` +
+      `machine cores: the whole machine (${"both ends and the kernel"}); ceiling: bench/tapEcho.ts, 1514-byte frames, addon`,
+    ...(lwipNote === undefined ? {} : { lwip: lwipNote }),
+    bulk: bulkRows,
+    requestResponse: rrRows,
+    ratios,
+    runs: results,
+  })
+})
+
+Effect.runPromise(Effect.scoped(main)).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

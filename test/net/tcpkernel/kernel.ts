@@ -1,0 +1,211 @@
+/**
+ * Helpers for TCP against the Linux kernel: our direct stack on a TAP whose
+ * other end sits in a throw-away network namespace (removed on release, even
+ * on failure), processes run in that namespace (killed on release), and a
+ * Python peer for bulk transfers that hashes what it sends or receives.
+ * Shared by test/net/tcpkernel/*.test.ts and bench/tcp.ts.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { Scope } from "effect"
+import { spawn, spawnSync } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
+import { layerDirect } from "../../../src/net/direct/DirectStack.ts"
+import { layerTap } from "../../../src/net/NetifTap.ts"
+import { Stack } from "../../../src/net/Stack.ts"
+import type { Flow, TcpError } from "../../../src/net/Stack.ts"
+import type { TcpOptions } from "../../../src/net/tcp/TcpLayer.ts"
+import { kernelSkipReason, moveIntoNamespace, scratchNamespace } from "../netif/netns.ts"
+
+/** Our address on the TAP, and the kernel's. */
+export const US = "10.77.5.2"
+export const KERNEL = "10.77.5.1"
+
+const missing = (command: string, ...args: Array<string>) => spawnSync(command, args, { stdio: "ignore" }).error !== undefined
+
+/** Why TCP-against-the-kernel tests cannot run here, or undefined when they can. */
+export const tcpKernelSkipReason = (): string | undefined =>
+  kernelSkipReason() ??
+    (missing("nc", "-h") ? "no `nc` (Debian: apt-get install -y netcat-openbsd)" : undefined) ??
+    (missing("sha256sum", "--version") ? "no `sha256sum` (Debian: apt-get install -y coreutils)" : undefined)
+
+/** A direct stack (TCP configured by `tcp`) on a TAP moved into a fresh namespace whose kernel side is `KERNEL`. */
+export const directOnTap = (tcp: TcpOptions = {}) =>
+  Effect.gen(function* () {
+    const { ns, ifname } = yield* scratchNamespace
+    const netif = yield* Layer.build(layerTap({ name: ifname }))
+    // Up on the kernel side before the stack starts: its gratuitous ARP then goes out.
+    yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
+    const context = yield* Layer.build(layerDirect({ cidr: `${US}/24` }, tcp).pipe(Layer.provide(Layer.succeedContext(netif))))
+    return { ns, ifname, stack: Context.get(context, Stack) }
+  })
+
+/** A child process: its output so far, and its exit. */
+export interface Process {
+  readonly child: ChildProcess
+  /** Everything written to stdout so far. */
+  readonly stdout: () => string
+  /** Waits until stdout contains `text` (for "ready" lines). */
+  readonly printed: (text: string) => Effect.Effect<void>
+  /** Waits for the exit; fails with stderr when the exit code is not 0. */
+  readonly exited: Effect.Effect<string, Error>
+}
+
+/** Runs `command` (stdin closed, or a pipe with `stdin: "pipe"`), killed when the scope closes if still running. */
+export const spawnScoped = (
+  command: string,
+  args: ReadonlyArray<string>,
+  stdin: "ignore" | "pipe" = "ignore",
+): Effect.Effect<Process, never, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => spawn(command, args, { stdio: [stdin, "pipe", "pipe"] })),
+      (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")),
+    ),
+    (child) => {
+      let out = ""
+      let err = ""
+      const listeners = new Set<() => void>()
+      child.stdout!.on("data", (data) => {
+        out += data
+        for (const listener of listeners) listener()
+      })
+      child.stderr!.on("data", (data) => (err += data))
+      const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+      return {
+        child,
+        stdout: () => out,
+        printed: (text) =>
+          Effect.callback<void>((resume) => {
+            const check = () => {
+              if (!out.includes(text)) return
+              listeners.delete(check)
+              resume(Effect.void)
+            }
+            listeners.add(check)
+            check()
+            return Effect.sync(() => listeners.delete(check))
+          }),
+        exited: Effect.flatMap(Effect.promise(() => exit), (code) =>
+          code === 0 ? Effect.succeed(out) : Effect.fail(new Error(`${command} ${args.join(" ").slice(0, 80)} exited ${code}: ${err.trim()}`))),
+      }
+    },
+  )
+
+/** Runs `command` in `ns` (stdin closed), killed when the scope closes if still running. */
+export const spawnIn = (ns: string, command: string, args: ReadonlyArray<string>): Effect.Effect<Process, never, Scope.Scope> =>
+  spawnScoped("ip", ["netns", "exec", ns, command, ...args])
+
+/**
+ * The kernel-side peer of the tests, `python3 -c PEER mode host port [n]`:
+ * `sink-listen` reads one connection until its end; `source-connect` sends
+ * `n` random bytes, shuts down its side and waits for the end; `echo-connect`
+ * opens `n` connections at once, each sending a distinct payload, and counts
+ * those that got exactly it back. A listening peer prints `ready` first. Each
+ * prints one JSON line: bytes (sent, received, or matching echoes) and the
+ * SHA-256 of the bytes sent or received.
+ */
+export const PEER = `
+import hashlib, json, os, socket, sys, time
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+size = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+def connected():
+    if mode.endswith("-connect"):
+        return socket.create_connection((host, port), timeout=60)
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((host, port))
+    l.listen(1)
+    print("ready", flush=True)
+    l.settimeout(60)
+    c, _ = l.accept()
+    c.settimeout(60)
+    return c
+h, count = hashlib.sha256(), 0
+if mode.startswith("sink"):
+    c = connected()
+    buf = bytearray(1 << 20)
+    view = memoryview(buf)
+    while True:
+        n = c.recv_into(buf)
+        if n == 0:
+            break
+        h.update(view[:n])
+        count += n
+elif mode.startswith("source"):
+    data = os.urandom(size)
+    h.update(data)
+    c = connected()
+    c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(65536):
+        pass
+    count = size
+else:
+    import selectors
+    sel = selectors.DefaultSelector()
+    want = {}
+    for i in range(size):
+        s = socket.create_connection((host, port), timeout=10)
+        payload = ("connection %d " % i).encode() * (1 + i % 7)
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        s.setblocking(False)
+        want[s] = [payload, b""]
+        sel.register(s, selectors.EVENT_READ)
+    deadline = time.time() + 30
+    while want and time.time() < deadline:
+        for key, _ in sel.select(1):
+            s = key.fileobj
+            chunk = s.recv(65536)
+            if chunk:
+                want[s][1] += chunk
+                continue
+            payload, got = want.pop(s)
+            sel.unregister(s)
+            s.close()
+            count += got == payload
+print(json.dumps({"bytes": count, "sha256": h.hexdigest()}), flush=True)
+`
+
+/** Waits (up to 10 s) until a socket in `ns` listens on TCP `port`. */
+export const listening = (ns: string, port: number): Effect.Effect<void, Error> =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 200; i++) {
+      const ss = spawnSync("ip", ["netns", "exec", ns, "ss", "-Hltn", `sport = :${port}`], { encoding: "utf8" })
+      if (ss.stdout.trim() !== "") return
+      yield* Effect.sleep("50 millis")
+    }
+    return yield* Effect.fail(new Error(`nothing listens on port ${port} in ${ns}`))
+  })
+
+/** The JSON line a `PEER` prints at the end. */
+export interface PeerReport {
+  readonly bytes: number
+  readonly sha256: string
+}
+
+/** Starts `PEER` in `ns` in `mode` toward or on `host:port`. */
+export const peer = (ns: string, mode: string, host: string, port: number, size = 0) =>
+  spawnIn(ns, "python3", ["-c", PEER, mode, host, String(port), String(size)])
+
+/** The report of a finished `PEER`. */
+export const peerReport = (p: Process): Effect.Effect<PeerReport, Error> =>
+  Effect.map(p.exited, (out) => JSON.parse(out.trim().split("\n").at(-1)!) as PeerReport)
+
+/** Reads `flow` to its end, giving each chunk to `onChunk`; the number of bytes read. */
+export const drain = (flow: Flow, onChunk: (chunk: Uint8Array) => void = () => {}): Effect.Effect<number, TcpError> =>
+  Effect.gen(function* () {
+    let total = 0
+    for (let chunk = yield* flow.read; chunk !== undefined; chunk = yield* flow.read) {
+      total += chunk.length
+      onChunk(chunk)
+    }
+    return total
+  })
+
+/** A `tcp.listen` handler writing back everything it reads, then shutting down. */
+export const echo = (flow: Flow): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    for (let chunk = yield* flow.read; chunk !== undefined; chunk = yield* flow.read) yield* flow.write(chunk)
+    yield* flow.shutdown
+  }).pipe(Effect.ignore)
