@@ -22,9 +22,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -359,7 +361,22 @@ static napi_value js_open_tap(napi_env env, napi_callback_info info) {
   return make_device(env, fd, KIND_TAP, ifr.ifr_name);
 }
 
-/* openPacket(name): an AF_PACKET raw socket bound to an existing interface. */
+/*
+ * Turn generic receive offload off on the interface: GRO merges received TCP
+ * segments before AF_PACKET sees them, which would hand our stack frames
+ * larger than the MTU with stale checksums. Best effort: an interface that
+ * cannot do GRO has nothing to turn off.
+ */
+static void disable_gro(int fd, const char *name) {
+  struct ethtool_value value = {.cmd = ETHTOOL_SGRO, .data = 0};
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  ifr.ifr_data = (void *)&value;
+  (void)ioctl(fd, SIOCETHTOOL, &ifr);
+}
+
+/* openPacket(name): an AF_PACKET raw socket bound to an existing interface (its GRO turned off). */
 static napi_value js_open_packet(napi_env env, napi_callback_info info) {
   char name[IFNAMSIZ] = {0};
   if (!get_name_arg(env, info, name)) return NULL;
@@ -394,6 +411,7 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
     throw_errno(env, err, step, name);
     return NULL;
   }
+  disable_gro(fd, name);
   return make_device(env, fd, KIND_PACKET, name);
 }
 
