@@ -2,7 +2,7 @@
  * Running the `effect-uk` command and built unikernels from tests, as a user
  * would from a shell.
  */
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
@@ -46,4 +46,22 @@ export const tempUnikernel = (name: string, files: Record<string, string>): stri
     fs.writeFileSync(path.join(dir, file), content)
   }
   return dir
+}
+
+/**
+ * Start a long-running command (a built unikernel), wait for its first line
+ * on stderr, run `talk`, then stop it with SIGTERM; returns its stderr and
+ * exit code.
+ */
+export const runWhile = async (command: string, args: ReadonlyArray<string>, talk: () => void) => {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] })
+  let log = ""
+  child.stderr.on("data", (data) => (log += data))
+  const started = Date.now()
+  while (log === "" && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50))
+  talk()
+  await new Promise((r) => setTimeout(r, 500))
+  child.kill("SIGTERM")
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
+  return { log, code }
 }

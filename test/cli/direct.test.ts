@@ -6,13 +6,13 @@
  * `--interface` default) and answers ping, UDP and TCP from the kernel.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { kernelSkipReason } from "../net/netif/netns.ts"
-import { cli, logLines, root } from "./cli.ts"
+import { cli, logLines, root, runWhile } from "./cli.ts"
 
 const skip = kernelSkipReason() ?? (spawnSync("nc", ["-h"]).error ? "no nc (Debian: netcat-openbsd)" : undefined)
 if (skip) console.log(`skipping the --net direct tutorial tests: ${skip}`)
@@ -36,19 +36,9 @@ const withTutorialNamespace = async (body: (ns: string) => Promise<void>) => {
   }
 }
 
-/** Start a built unikernel inside `ns`, wait for its first log line, run `talk`, stop it. */
-const runInNs = async (ns: string, executable: string, args: Array<string>, talk: () => void) => {
-  const child = spawn("ip", ["netns", "exec", ns, executable, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-  let log = ""
-  child.stderr.on("data", (data) => (log += data))
-  const started = Date.now()
-  while (log === "" && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50))
-  talk()
-  await new Promise((r) => setTimeout(r, 500))
-  child.kill("SIGTERM")
-  await new Promise((resolve) => child.on("exit", resolve))
-  return logLines(log)
-}
+/** Start a built unikernel inside `ns`, wait for its first log line, run `talk`, stop it; returns its log lines. */
+const runInNs = async (ns: string, executable: string, args: Array<string>, talk: () => void) =>
+  logLines((await runWhile("ip", ["netns", "exec", ns, executable, ...args], talk)).log)
 
 describe.skipIf(skip !== undefined)("step 4 on the direct stack, in a namespace", () => {
   it("stackv4 --net direct answers ping on tap0, logs UDP and TCP from nc, and writes a pcap tshark reads", async () => {

@@ -3,10 +3,10 @@
  * network examples, built and run, talked to with nc over loopback.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import * as net from "node:net"
 import * as path from "node:path"
-import { cli, logLines, root } from "./cli.ts"
+import { cli, logLines, root, runWhile } from "./cli.ts"
 
 /** A free loopback port. */
 const freePort = () =>
@@ -16,20 +16,6 @@ const freePort = () =>
       server.close(() => resolve(port))
     })
   })
-
-/** Start a built unikernel, wait for its first log line, run `talk`, stop it with SIGTERM; returns its log. */
-const runWhile = async (executable: string, args: Array<string>, talk: () => void) => {
-  const child = spawn(executable, args, { stdio: ["ignore", "pipe", "pipe"] })
-  let log = ""
-  child.stderr.on("data", (data) => (log += data))
-  const started = Date.now()
-  while (log === "" && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50))
-  talk()
-  await new Promise((r) => setTimeout(r, 500))
-  child.kill("SIGTERM")
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
-  return { log, code }
-}
 
 /** `echo -n TEXT | nc ARGS`. */
 const nc = (text: string, ...args: Array<string>) => {
