@@ -5,7 +5,7 @@
  */
 import { Cause, Effect, Queue } from "effect"
 import type * as net from "node:net"
-import { streamOfReads } from "../FlowStream.ts"
+import { makeFlow } from "../FlowStream.ts"
 import type { Endpoint, Flow, TcpError } from "../Stack.ts"
 import { TcpClosed } from "../Stack.ts"
 import { connectionError } from "./errors.ts"
@@ -59,11 +59,10 @@ export const makeSocketFlow = (socket: net.Socket): Effect.Effect<Flow> =>
         socket.uncork()
         if (data.length === 0) resume(Effect.void)
       })
-    return {
+    return makeFlow({
       local,
       remote,
       read,
-      write: (data) => writev([data]),
       writev,
       shutdown: Effect.callback<void, TcpError>((resume) => {
         if (socket.destroyed) resume(Effect.fail(new TcpClosed({ remote, operation: "shut down" })))
@@ -72,6 +71,5 @@ export const makeSocketFlow = (socket: net.Socket): Effect.Effect<Flow> =>
       close: Effect.sync(() => {
         socket.destroy()
       }),
-      stream: streamOfReads(read),
-    }
+    })
   })

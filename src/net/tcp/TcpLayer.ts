@@ -14,7 +14,7 @@ import { parseIpv4 } from "../wire/addr.ts"
 import type { TcpConfig } from "./config.ts"
 import type { Connection } from "./connection.ts"
 import { TcpEngine } from "./engine.ts"
-import { connectionError, makeFlow } from "./flow.ts"
+import { connectionError, connectionFlow } from "./flow.ts"
 import { Signal } from "./signal.ts"
 
 /** What the shell needs from the IPv4 layer (the direct stack's `IpLayer` service has this shape). */
@@ -86,7 +86,7 @@ export const makeTcp = (ip: IpAccess, options: TcpOptions = {}): Effect.Effect<T
           }),
           (c) => Effect.sync(() => c.close(now())),
         )
-        const flow = makeFlow(c, now)
+        const flow = connectionFlow(c, now)
         const opened = new Signal()
         const notifyFlow = c.notify
         c.notify = () => {
@@ -118,7 +118,7 @@ export const makeTcp = (ip: IpAccess, options: TcpOptions = {}): Effect.Effect<T
             const next = listener.accept()
             return next === undefined ? undefined : Effect.succeed(next)
           })
-          yield* Effect.forkScoped(serve(makeFlow(c, now)))
+          yield* Effect.forkScoped(serve(connectionFlow(c, now)))
         })))
       })
 

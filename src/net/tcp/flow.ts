@@ -3,7 +3,8 @@
  * or the peer's FIN, writes wait for send-buffer room (backpressure), and a
  * connection that ended abnormally fails them with the typed TCP errors.
  */
-import { Effect, Semaphore, Stream } from "effect"
+import { Effect, Semaphore } from "effect"
+import { makeFlow } from "../FlowStream.ts"
 import type { Endpoint, Flow, TcpError } from "../Stack.ts"
 import { TcpClosed, TcpRefused, TcpReset, TcpTimeout } from "../Stack.ts"
 import { formatIpv4 } from "../wire/addr.ts"
@@ -28,7 +29,7 @@ export const connectionError = (c: Connection, remote: Endpoint, operation: stri
 }
 
 /** The flow of connection `c`, with `now` reading the stack clock; it takes over `c.notify`. */
-export const makeFlow = (c: Connection, now: () => number): Flow => {
+export const connectionFlow = (c: Connection, now: () => number): Flow => {
   const signal = new Signal()
   c.notify = () => signal.wake()
   const local = { address: formatIpv4(c.localAddress), port: c.localPort }
@@ -56,11 +57,10 @@ export const makeFlow = (c: Connection, now: () => number): Flow => {
   const writev = (data: ReadonlyArray<Uint8Array>): Effect.Effect<void, TcpError> =>
     writeLock.withPermit(Effect.forEach(data, writeAll, { discard: true }))
 
-  return {
+  return makeFlow({
     local,
     remote,
     read,
-    write: (data) => writev([data]),
     writev,
     shutdown: Effect.suspend(() => {
       if (c.state === "CLOSED" && c.closeReason !== "closed") return Effect.fail(connectionError(c, remote, "shut down"))
@@ -68,6 +68,5 @@ export const makeFlow = (c: Connection, now: () => number): Flow => {
       return Effect.void
     }),
     close: Effect.sync(() => c.close(now())),
-    stream: Stream.unfold(undefined, () => Effect.map(read, (data) => (data === undefined ? undefined : [data, undefined] as const))),
-  }
+  })
 }
