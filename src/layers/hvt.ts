@@ -21,7 +21,7 @@ export const pclock = Unix.pclock
 export const random = Unix.random
 /** The console on the serial line. */
 export const console = Unix.console
-/** A virtio-blk disk, by its manifest name (`Target.block({ name, file })` in a generated entry point). */
+/** A virtio-blk disk, by its manifest name (`Target.block({ name })` in a generated entry point; the manifest device's `disk` names its host file). */
 export const block = guestBlock("/dev/vd")
 /** `--net socket`: the guest kernel's sockets on `eth0`, addressed from `--ipv4` and `--ipv4-gateway`. */
 export const socketStack = guestSocketStack

@@ -11,7 +11,7 @@ import { console, mclock, pclock, random, socketStack, time } from "./hvt.ts"
 
 export { console, mclock, pclock, random, socketStack, time }
 
-/** A Xen virtual disk, by its manifest name (`Target.block({ name, file })` in a generated entry point). */
+/** A Xen virtual disk, by its manifest name (`Target.block({ name })` in a generated entry point; the manifest device's `disk` names its host file). */
 export const block = guestBlock("/dev/xvd")
 
 /** Every basic device of the xen target. */
