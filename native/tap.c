@@ -4,12 +4,21 @@
  * raw socket bound to an existing interface.
  *
  * Receive: a uv_poll_t watches the non-blocking fd; each wake-up drains up to
- * MAX_BATCH frames into one ArrayBuffer and calls JavaScript once through
+ * MAX_BATCH frames into the device's receive buffer (one ArrayBuffer, made
+ * at start() and reused: the callback copies what it keeps, and no memory
+ * is allocated per wake-up) and calls JavaScript once through
  * napi_make_callback with (data: ArrayBuffer, lengths: Uint32Array, errno).
  * Send: write(handle, frames, start) writes an array of Uint8Array frames in
  * one call and stops at the first error (EAGAIN: waitWritable(handle, cb)
  * calls back once when the fd can take more). pause/resume stop and restart
  * reading (backpressure). `errno` exports the Linux errno values it reports.
+ *
+ * Offload (openTap's second argument): frames carry virtio-net headers
+ * (IFF_VNET_HDR) and the TAP announces checksum and TCPv4 segmentation
+ * offload, as a virtual NIC does: TCP frames bigger than the MTU that we
+ * write are segmented by the kernel, and the kernel's own TCP segments reach
+ * us merged (up to 64 KiB) with their checksums completed here. Far fewer,
+ * bigger frames cross the TAP.
  *
  * Lifetime: the native state is freed only when both the JS handle was
  * garbage collected and libuv has finished closing the poll handle, so a
@@ -27,6 +36,8 @@
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
+#include <linux/virtio_net.h>
+#include <sys/uio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,7 +49,7 @@
 #include <unistd.h>
 
 #define MAX_BATCH 64
-#define SLOT 65536                     /* largest frame accepted per read */
+#define SLOT (14 + 65535 + 1)          /* largest frame accepted per read: a whole IPv4 packet */
 #define SCRATCH (256 * 1024 + SLOT)
 
 enum kind { KIND_TAP = 0, KIND_PACKET = 1 };
@@ -46,6 +57,8 @@ enum kind { KIND_TAP = 0, KIND_PACKET = 1 };
 typedef struct device {
   int fd;
   enum kind kind;
+  int offload;                         /* TAP with IFF_VNET_HDR: TCP segmentation and checksum offload */
+  int mtu;                             /* TCP frames bigger than this (plus 14) are segmented */
   uv_poll_t *poll;
   napi_env env;
   napi_ref resource;                   /* receiver + async resource object */
@@ -55,7 +68,8 @@ typedef struct device {
   int reading;                         /* started and not paused */
   int closing;
   int js_alive;                        /* the JS external still exists */
-  uint8_t *scratch;
+  uint8_t *scratch;                    /* the data of `scratch_buffer` */
+  napi_ref scratch_buffer;             /* the receive ArrayBuffer, from start() */
   uint32_t lengths[MAX_BATCH];
 } device;
 
@@ -100,7 +114,6 @@ static void throw_errno(napi_env env, int err, const char *syscall, const char *
 
 static void free_if_unused(device *d) {
   if (d->js_alive || d->poll != NULL) return;
-  free(d->scratch);
   free(d);
 }
 
@@ -108,6 +121,9 @@ static void release_js(device *d) {
   if (d->on_frames) napi_delete_reference(d->env, d->on_frames);
   if (d->on_writable) napi_delete_reference(d->env, d->on_writable);
   if (d->resource) napi_delete_reference(d->env, d->resource);
+  if (d->scratch_buffer) napi_delete_reference(d->env, d->scratch_buffer);
+  d->scratch_buffer = NULL;
+  d->scratch = NULL;
   if (d->async_context) napi_async_destroy(d->env, d->async_context);
   d->on_frames = d->on_writable = d->resource = NULL;
   d->async_context = NULL;
@@ -163,6 +179,61 @@ static void call_js(device *d, napi_value fn, size_t argc, const napi_value *arg
   }
 }
 
+/* ---- offload: virtio-net headers ------------------------------------------ */
+
+/* The Internet checksum of p[0..n) (RFC 1071), as stored in memory (byte order of the data). */
+static uint16_t internet_checksum(const uint8_t *p, size_t n) {
+  uint64_t sum = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    uint32_t word;
+    memcpy(&word, p + i, 4);
+    sum += word;
+  }
+  if (i + 2 <= n) {
+    uint16_t half;
+    memcpy(&half, p + i, 2);
+    sum += half;
+    i += 2;
+  }
+  if (i < n) {
+    uint16_t last = 0;
+    memcpy(&last, p + i, 1);
+    sum += last;
+  }
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)~sum;
+}
+
+/*
+ * A frame the kernel handed over with a partial checksum (CHECKSUM_PARTIAL:
+ * the field holds the pseudo-header sum): finish it as a NIC would, so the
+ * stack above sees an ordinary frame.
+ */
+static void complete_checksum(uint8_t *frame, size_t n, uint16_t start, uint16_t offset) {
+  if ((size_t)start + offset + 2 > n) return;
+  uint16_t sum = internet_checksum(frame + start, n - start);
+  memcpy(frame + start + offset, &sum, 2);
+}
+
+/*
+ * The virtio-net header for a frame we send: none for a frame that fits the
+ * MTU; for a bigger IPv4 TCP frame (a segment of several MSS), TCPv4
+ * segmentation by the kernel into pieces of the MTU less the IP and TCP
+ * headers, each with the frame's headers and options (as a NIC's TSO does).
+ */
+static void offload_header(const device *d, const uint8_t *f, size_t n, struct virtio_net_hdr *h) {
+  memset(h, 0, sizeof *h);
+  if (n <= 14u + (size_t)d->mtu || n < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 || f[23] != 6) return;
+  size_t ihl = (size_t)(f[14] & 15) * 4;
+  if (n < 14 + ihl + 20) return;
+  size_t doff = (size_t)(f[14 + ihl + 12] >> 4) * 4;
+  if ((size_t)d->mtu <= ihl + doff) return;
+  h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+  h->hdr_len = (uint16_t)(14 + ihl + doff);
+  h->gso_size = (uint16_t)((size_t)d->mtu - ihl - doff);
+}
+
 /* ---- receive ----------------------------------------------------------- */
 
 static int is_transient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
@@ -173,12 +244,16 @@ static int drain(device *d, size_t *used, int *err) {
   *used = 0;
   *err = 0;
   while (count < MAX_BATCH && SCRATCH - *used >= SLOT) {
-    ssize_t n = read(d->fd, d->scratch + *used, SLOT);
+    struct virtio_net_hdr header;
+    struct iovec parts[2] = {{&header, sizeof header}, {d->scratch + *used, SLOT}};
+    ssize_t n = d->offload ? readv(d->fd, parts, 2) - (ssize_t)sizeof header : read(d->fd, d->scratch + *used, SLOT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (!is_transient(errno)) *err = errno;
       break;
     }
+    if (d->offload && (header.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+      complete_checksum(d->scratch + *used, (size_t)n, header.csum_start, header.csum_offset);
     d->lengths[count++] = (uint32_t)n;
     *used += (size_t)n;
   }
@@ -189,13 +264,13 @@ static void deliver(device *d, int count, size_t used, int err) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(d->env, &scope) != napi_ok) return;
   napi_value fn, argv[3], lengths_buffer;
-  void *data = NULL, *lengths = NULL;
+  void *lengths = NULL;
+  (void)used;
   if (napi_get_reference_value(d->env, d->on_frames, &fn) == napi_ok && fn != NULL &&
-      napi_create_arraybuffer(d->env, used, &data, &argv[0]) == napi_ok &&
+      napi_get_reference_value(d->env, d->scratch_buffer, &argv[0]) == napi_ok && argv[0] != NULL &&
       napi_create_arraybuffer(d->env, (size_t)count * 4, &lengths, &lengths_buffer) == napi_ok &&
       napi_create_typedarray(d->env, napi_uint32_array, (size_t)count, lengths_buffer, 0, &argv[1]) == napi_ok &&
       napi_create_int32(d->env, err, &argv[2]) == napi_ok) {
-    if (used) memcpy(data, d->scratch, used);
     if (count) memcpy(lengths, d->lengths, (size_t)count * 4);
     call_js(d, fn, 3, argv);
   }
@@ -265,16 +340,14 @@ static device *get_device(napi_env env, napi_value value) {
   return d;
 }
 
-/* Wraps an open fd into a device + JS result {handle, name, mac, mtu}. */
-static napi_value make_device(napi_env env, int fd, enum kind kind, const char *name) {
+/* Wraps an open fd into a device + JS result {handle, name, mac, mtu, offload}; `mtu_override` >= 68 replaces the interface's. */
+static napi_value make_device(napi_env env, int fd, enum kind kind, int offload, int mtu_override, const char *name) {
   device *d = calloc(1, sizeof *d);
-  uint8_t *scratch = malloc(SCRATCH);
   uv_poll_t *poll = malloc(sizeof *poll);
   uv_loop_t *loop = NULL;
-  if (!d || !scratch || !poll || napi_get_uv_event_loop(env, &loop) != napi_ok ||
+  if (!d || !poll || napi_get_uv_event_loop(env, &loop) != napi_ok ||
       uv_poll_init(loop, poll, fd) != 0) {
     free(d);
-    free(scratch);
     free(poll);
     close(fd);
     throw_errno(env, ENOMEM, "uv_poll_init", name);
@@ -282,9 +355,10 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, const char *
   }
   d->fd = fd;
   d->kind = kind;
+  d->offload = offload;
+  d->mtu = 1500;
   d->poll = poll;
   d->env = env;
-  d->scratch = scratch;
   d->js_alive = 1;
   poll->data = d;
   napi_add_env_cleanup_hook(env, on_env_cleanup, d);
@@ -297,12 +371,13 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, const char *
   int mtu = 1500;
   uint8_t mac[6] = {0};
   if (probe >= 0) {
-    if (ioctl(probe, SIOCGIFMTU, &ifr) == 0) mtu = ifr.ifr_mtu;
+    if (ioctl(probe, SIOCGIFMTU, &ifr) == 0) d->mtu = mtu = ifr.ifr_mtu;
     if (ioctl(probe, SIOCGIFHWADDR, &ifr) == 0) memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
     close(probe);
   }
+  if (mtu_override >= 68) d->mtu = mtu_override;
 
-  napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer;
+  napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload;
   void *mac_data = NULL;
   if (napi_create_object(env, &resource) != napi_ok ||
       napi_create_reference(env, resource, 1, &d->resource) != napi_ok ||
@@ -324,6 +399,8 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, const char *
   CHECK(env, napi_set_named_property(env, result, "name", js_name));
   CHECK(env, napi_set_named_property(env, result, "mtu", js_mtu));
   CHECK(env, napi_set_named_property(env, result, "mac", js_mac));
+  CHECK(env, napi_get_boolean(env, offload != 0, &js_offload));
+  CHECK(env, napi_set_named_property(env, result, "offload", js_offload));
   return result;
 }
 
@@ -339,10 +416,22 @@ static int get_name_arg(napi_env env, napi_callback_info info, char name[IFNAMSI
   return 1;
 }
 
-/* openTap(name): creates the TAP if missing, or attaches to an existing one. */
+/*
+ * openTap(name, offload, mtu): creates the TAP if missing, or attaches to an
+ * existing one; with offload, virtio-net headers and TSO (see the top);
+ * `mtu` (optional) replaces the interface's as the size TCP frames are
+ * segmented to.
+ */
 static napi_value js_open_tap(napi_env env, napi_callback_info info) {
   char name[IFNAMSIZ] = {0};
   if (!get_name_arg(env, info, name)) return NULL;
+  size_t argc = 3;
+  napi_value argv[3];
+  bool offload = false;
+  int32_t mtu = 0;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc >= 2) napi_get_value_bool(env, argv[1], &offload);
+  if (argc >= 3) napi_get_value_int32(env, argv[2], &mtu);
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     throw_errno(env, errno, "open", "/dev/net/tun");
@@ -350,15 +439,18 @@ static napi_value js_open_tap(napi_env env, napi_callback_info info) {
   }
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
   snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+  const char *step = NULL;
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) step = "ioctl TUNSETIFF";
+  else if (offload && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) step = "ioctl TUNSETOFFLOAD";
+  if (step) {
     int err = errno;
     close(fd);
-    throw_errno(env, err, "ioctl TUNSETIFF", name);
+    throw_errno(env, err, step, name);
     return NULL;
   }
-  return make_device(env, fd, KIND_TAP, ifr.ifr_name);
+  return make_device(env, fd, KIND_TAP, offload, mtu, ifr.ifr_name);
 }
 
 /*
@@ -371,7 +463,7 @@ static void disable_gro(int fd, const char *name) {
   struct ethtool_value value = {.cmd = ETHTOOL_SGRO, .data = 0};
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
   ifr.ifr_data = (void *)&value;
   (void)ioctl(fd, SIOCETHTOOL, &ifr);
 }
@@ -412,10 +504,14 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
     return NULL;
   }
   disable_gro(fd, name);
-  return make_device(env, fd, KIND_PACKET, name);
+  return make_device(env, fd, KIND_PACKET, 0, 0, name);
 }
 
-/* start(handle, onFrames): begins reading; onFrames(data, lengths, errno). */
+/*
+ * start(handle, onFrames): begins reading; onFrames(data, lengths, errno),
+ * where data is the device's receive buffer: valid during the call only
+ * (the next wake-up reads into it again).
+ */
 static napi_value js_start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -426,6 +522,11 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_TAP_STARTED", "tap.node: start() called twice on one device");
     return NULL;
   }
+  napi_value scratch;
+  void *data = NULL;
+  CHECK(env, napi_create_arraybuffer(env, SCRATCH, &data, &scratch));
+  CHECK(env, napi_create_reference(env, scratch, 1, &d->scratch_buffer));
+  d->scratch = data;
   CHECK(env, napi_create_reference(env, argv[1], 1, &d->on_frames));
   d->reading = 1;
   int rc = update_poll(d);
@@ -478,7 +579,10 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
       return NULL;
     }
     ssize_t n;
-    do n = write(d->fd, data, size); while (n < 0 && errno == EINTR);
+    struct virtio_net_hdr header;
+    if (d->offload) offload_header(d, data, size, &header);
+    struct iovec parts[2] = {{&header, sizeof header}, {data, size}};
+    do n = d->offload ? writev(d->fd, parts, 2) : write(d->fd, data, size); while (n < 0 && errno == EINTR);
     if (n < 0) {
       err = errno;
       break;

@@ -94,11 +94,26 @@ export class Netif extends Context.Service<Netif, {
   /** Largest payload after the 14-byte Ethernet header. */
   readonly mtu: number
   /**
+   * TCP segmentation offload: the largest IPv4 packet carrying TCP that the
+   * device takes in one frame and cuts into MTU-sized segments itself (each
+   * with the frame's IP and TCP headers and options, as a NIC's TSO does).
+   * Such a device may also deliver TCP segments bigger than the MTU (merged
+   * by the other side). Absent: every frame fits the MTU, both ways.
+   */
+  readonly tcpSegmentation?: number
+  /**
    * Received frames, one array per backend wake-up. Each frame is a view
    * that stays valid after the batch (never reused); treat it as read-only.
    * Meant for one consumer (the Ethernet layer).
    */
   readonly frames: Stream.Stream<ReadonlyArray<Uint8Array>, NetifError>
+  /**
+   * Hands back a batch of `frames` whose frames the consumer no longer reads
+   * (nor keeps views of): the backend may reuse their memory for later
+   * batches. Optional, for backends that recycle; a batch never handed back
+   * stays valid.
+   */
+  readonly release?: (batch: ReadonlyArray<Uint8Array>) => void
   /** Sends frames in order; returns when the backend has taken them (buffers may then be reused). */
   readonly writeBatch: (frames: ReadonlyArray<Uint8Array>) => Effect.Effect<void, NetifError>
   /** Sends one frame. */

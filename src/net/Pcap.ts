@@ -105,7 +105,10 @@ export const withPcap = (path: string): Layer.Layer<Netif, NetifCaptureFailed, N
     return Netif.of({
       mac: inner.mac,
       mtu: inner.mtu,
+      ...(inner.tcpSegmentation === undefined ? {} : { tcpSegmentation: inner.tcpSegmentation }),
       frames: Stream.tap(inner.frames, record),
+      // Records are written synchronously, so the capture keeps no view of a batch.
+      ...(inner.release === undefined ? {} : { release: inner.release }),
       writeBatch,
       write: (frame) => writeBatch([frame]),
       stats: inner.stats,

@@ -101,6 +101,7 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
     const engine = new Ipv4Engine({
       mac: readMac(netif.mac, 0),
       mtu: netif.mtu,
+      tcpSegmentation: netif.tcpSegmentation,
       cidr: settings.cidr,
       gateway: settings.gateway,
       staticArp: settings.staticArp,
@@ -121,11 +122,15 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       if (gone !== undefined) return Effect.fail(gone)
       const frames = engine.takeOutput()
       if (frames.length === 0) return Effect.void
-      return Effect.mapError(netif.writeBatch(frames), (error) => {
-        const failure = deviceFailed(error)
-        if (error._tag === "NetifDisconnected") gone = failure
-        return failure
-      })
+      // The device has taken the frames once writeBatch is over (the Netif contract): their buffers are reused.
+      return netif.writeBatch(frames).pipe(
+        Effect.ensuring(Effect.sync(() => engine.releaseOutput(frames))),
+        Effect.mapError((error) => {
+          const failure = deviceFailed(error)
+          if (error._tag === "NetifDisconnected") gone = failure
+          return failure
+        }),
+      )
     }
     const flush = Effect.suspend(flushNow)
     /** After the engine ran in a background fiber: report its faults, write its output, log failures. */
@@ -147,6 +152,8 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
 
     const receiver = Stream.runForEach(netif.frames, (batch) => {
       inline(() => engine.receive(batch))
+      // The engine copies what it keeps (TCP and UDP data, fragments): the batch's memory can be reused.
+      netif.release?.(batch)
       return settle
     }).pipe(Effect.catch((error) =>
       Effect.suspend(() => {

@@ -12,6 +12,12 @@ export interface IpSender {
   /** The largest transport segment (header and payload) that fits one IPv4 packet on the link. */
   readonly maxSegment: number
   /**
+   * The largest TCP segment (header and payload) sent in one packet that the
+   * link cuts into `maxSegment`-sized pieces itself (segmentation offload);
+   * `maxSegment` when the link does not.
+   */
+  readonly maxOffloadSegment: number
+  /**
    * Send one IPv4 packet of protocol `protocol` whose payload (the transport
    * header and data, `length` bytes) `write` puts at `buffer[offset…]`, given
    * the source address it will carry (for pseudo-header checksums). Larger

@@ -24,7 +24,8 @@ import * as Tcp from "../wire/tcp.ts"
 import { ArpEngine, ethernetDestination } from "./arp.ts"
 import type { ArpLimits, Failed, Resolved } from "./arp.ts"
 import { echoLength, quoteOf, writeEcho, writeUnreachable } from "./icmp.ts"
-import { FrameBuffers, packetize } from "./packetize.ts"
+import { FramePool } from "../FramePool.ts"
+import { packetize } from "./packetize.ts"
 import { Reassembly } from "./reassembly.ts"
 import type { ReassemblyLimits } from "./reassembly.ts"
 import { accepts, route, validSource } from "./route.ts"
@@ -36,6 +37,8 @@ export interface Ipv4EngineOptions {
   readonly mac: Mac
   /** The link MTU: the largest IPv4 packet (the Ethernet payload). */
   readonly mtu: number
+  /** The largest TCP packet the link segments itself (`Netif.tcpSegmentation`); absent: none. */
+  readonly tcpSegmentation?: number | undefined
   readonly cidr: Ipv4Cidr
   readonly gateway?: Ipv4 | undefined
   /** ARP entries that never expire and win over learned ones. */
@@ -111,11 +114,13 @@ export class Ipv4Engine {
   readonly sender: IpSender
   private readonly mac: Mac
   private readonly mtu: number
+  /** The largest TCP packet sent unfragmented: the link's segmentation limit, or the MTU. */
+  private readonly tcpPacketLimit: number
   private readonly ttl: number
   private readonly now: () => number
   private readonly onOutput: () => void
   private readonly onDeadline: () => void
-  private readonly buffers = new FrameBuffers()
+  private readonly buffers = new FramePool()
   private readonly transports = new Array<TransportProtocol | undefined>(256)
   /** The registered transports that want to see batches begin and end. */
   private batched: ReadonlyArray<TransportProtocol> = []
@@ -136,6 +141,7 @@ export class Ipv4Engine {
     if (!(options.mtu >= 68)) throw new RangeError(`Ipv4Engine: MTU ${options.mtu} is below IPv4's minimum of 68`)
     this.mac = options.mac
     this.mtu = Math.min(options.mtu, Ipv4Wire.MAX_PACKET_LENGTH)
+    this.tcpPacketLimit = Math.min(Math.max(this.mtu, options.tcpSegmentation ?? 0), Ipv4Wire.MAX_PACKET_LENGTH)
     this.ttl = options.ttl ?? Ipv4Wire.DEFAULT_TTL
     this.now = options.now
     this.onOutput = options.onOutput ?? (() => {})
@@ -152,6 +158,7 @@ export class Ipv4Engine {
     this.sender = {
       sourceFor: (destination) => (route(this.iface, destination)._tag === "NoRoute" ? undefined : this.iface.cidr.address),
       maxSegment: this.mtu - Ipv4Wire.MIN_HEADER_LENGTH,
+      maxOffloadSegment: this.tcpPacketLimit - Ipv4Wire.MIN_HEADER_LENGTH,
       send: (destination, protocol, length, write) => this.send(destination, protocol, length, write),
     }
   }
@@ -210,6 +217,11 @@ export class Ipv4Engine {
     const next = this.nextDeadline()
     this.armed = next ?? Infinity
     return next
+  }
+
+  /** Hands back frames from `takeOutput` once the device took them: their buffers are reused. */
+  releaseOutput(frames: ReadonlyArray<Uint8Array>): void {
+    this.buffers.release(frames)
   }
 
   /** The frames to send, in order; the outbox is empty afterwards. */
@@ -291,7 +303,8 @@ export class Ipv4Engine {
     }
     this.identification = (this.identification + 1) & 0xffff
     const header = { identification: this.identification, ttl: this.ttl, protocol, source: this.iface.cidr.address, destination, payloadLength: length }
-    const frames = packetize(this.buffers, this.mac, this.mtu, header, write)
+    const limit = protocol === Ipv4Wire.Protocol.Tcp ? this.tcpPacketLimit : this.mtu
+    const frames = packetize(this.buffers, this.mac, limit, header, write)
     this.stats.packetsSent++
     if (frames.length > 1) this.stats.fragmentsSent += frames.length
     if (hop._tag === "Link") {

@@ -7,36 +7,12 @@ import type { Ipv4, Mac } from "../wire/addr.ts"
 import { MAC_ZERO } from "../wire/addr.ts"
 import * as Ethernet from "../wire/ethernet.ts"
 import * as Ipv4Wire from "../wire/ipv4.ts"
+import type { FramePool } from "../FramePool.ts"
 
 /** Writes a transport payload at `buffer[offset]`, given the source address it travels from. */
 export type PayloadWriter = (buffer: Uint8Array, offset: number, source: Ipv4) => void
 
 const FRAME_HEADERS = Ethernet.HEADER_LENGTH + Ipv4Wire.MIN_HEADER_LENGTH
-
-/** Bytes of a slab that frames are cut from. */
-const SLAB = 256 * 1024
-
-/**
- * Fresh zeroed frame buffers, cut one after the other from large slabs:
- * one allocation per slab rather than per frame. A frame is never reused
- * (a new slab comes when one is used up), so frames can be queued or kept.
- */
-export class FrameBuffers {
-  private slab = new Uint8Array(0)
-  private used = 0
-
-  /** A fresh zeroed buffer of `length` bytes. */
-  take(length: number): Uint8Array {
-    if (length > SLAB / 4) return new Uint8Array(length)
-    if (this.used + length > this.slab.length) {
-      this.slab = new Uint8Array(SLAB)
-      this.used = 0
-    }
-    const frame = this.slab.subarray(this.used, this.used + length)
-    this.used += (length + 7) & ~7
-    return frame
-  }
-}
 
 const ethernetHeader = (frame: Uint8Array, mac: Mac): void => {
   Ethernet.emit({ destination: MAC_ZERO, source: mac, etherType: Ethernet.EtherType.Ipv4 }, frame, 0)
@@ -48,7 +24,7 @@ const ethernetHeader = (frame: Uint8Array, mac: Mac): void => {
  * when it fits, else one per fragment, each a buffer of its own from `buffers`.
  */
 export const packetize = (
-  buffers: FrameBuffers,
+  buffers: FramePool,
   mac: Mac,
   mtu: number,
   header: Ipv4Wire.Header,

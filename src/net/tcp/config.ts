@@ -53,10 +53,10 @@ export interface TcpConfig {
   readonly challengeAckLimit: number
 }
 
-/** The defaults: 256 KiB buffers, MSL 30 s, RTO 200 ms..60 s starting at 1 s, 10 retries, 40 ms delayed ACKs. */
+/** The defaults: 1 MiB buffers (their memory grows with use), MSL 30 s, RTO 200 ms..60 s starting at 1 s, 10 retries, 40 ms delayed ACKs. */
 export const defaultConfig: TcpConfig = {
-  receiveBuffer: 256 * 1024,
-  sendBuffer: 256 * 1024,
+  receiveBuffer: 1024 * 1024,
+  sendBuffer: 1024 * 1024,
   mslMs: 30_000,
   rtoMinMs: 200,
   rtoMaxMs: 60_000,

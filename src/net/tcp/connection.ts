@@ -65,6 +65,8 @@ export interface ConnectionInit {
   readonly iss: number
   /** The largest segment (header included) the IP layer sends toward the peer. */
   readonly maxSegment: number
+  /** The largest segment (header included) the link cuts into `maxSegment` pieces itself (TSO); `maxSegment` without. */
+  readonly maxOffloadSegment: number
   /** Added to the clock for our TSval (RFC 7323 §7.1, a per-connection random offset). */
   readonly timestampOffset: number
   /** Opened by a listener (SYN-RECEIVED from LISTEN) rather than by `connect`. */
@@ -103,6 +105,14 @@ export class Connection {
   sndMss: number
   /** The MSS we announce: the IP layer's segment limit less the TCP header. */
   readonly announcedMss: number
+  /** The link's segmentation-offload limit for a whole segment, header included (`ConnectionInit.maxOffloadSegment`). */
+  readonly maxOffloadSegment: number
+  /**
+   * Wire segments one transmitted segment may span (TCP segmentation
+   * offload): 1, unless the link segments TCP itself and the peer takes our
+   * full MSS, so the link's cut (MTU less headers) matches `sndMss`.
+   */
+  burstSegments = 1
   /** Bytes from `sndBase` on: unacknowledged and unsent data. */
   readonly sendBuffer: ByteRing
   /** The sequence number of `sendBuffer`'s first byte. */
@@ -194,6 +204,7 @@ export class Connection {
     this.sndNxt = init.iss
     this.sndBase = seqAdd(init.iss, 1)
     this.announcedMss = Math.max(1, Math.min(0xffff, init.maxSegment - 20))
+    this.maxOffloadSegment = init.maxOffloadSegment
     this.sndMss = Math.min(536, this.announcedMss)
     this.sendBuffer = new ByteRing(this.config.sendBuffer)
     this.receiveBuffer = new ReceiveBuffer(this.config.receiveBuffer, this.config.maxOutOfOrderRanges)

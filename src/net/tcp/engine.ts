@@ -240,6 +240,7 @@ export class TcpEngine implements TransportProtocol {
       remotePort,
       iss,
       maxSegment: this.ip.maxSegment,
+      maxOffloadSegment: this.ip.maxOffloadSegment,
       timestampOffset: this.isn.timestampOffset(localAddress, localPort, remoteAddress, remotePort),
       passive,
     }, now)

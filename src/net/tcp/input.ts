@@ -8,7 +8,7 @@
  * (RFC 1122 §4.2.3.2) and out-of-order reassembly.
  */
 import type { Segment } from "../wire/tcp.ts"
-import { Flags, MAX_WINDOW_SCALE } from "../wire/tcp.ts"
+import { Flags, MAX_HEADER_LENGTH, MAX_WINDOW_SCALE } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMax } from "../wire/seq.ts"
 import type { Connection } from "./connection.ts"
 import { Congestion, DUP_THRESHOLD } from "./congestion.ts"
@@ -24,6 +24,9 @@ export const negotiate = (c: Connection, syn: Segment): void => {
   c.tsOk = c.tsOk && o.timestamps !== undefined
   if (o.timestamps !== undefined) c.tsRecent = o.timestamps.tsVal
   c.sndMss = effectiveMss(o.mss ?? 536, c)
+  c.burstSegments = (o.mss ?? 536) >= c.announcedMss
+    ? Math.max(1, Math.floor((c.maxOffloadSegment - MAX_HEADER_LENGTH) / c.sndMss))
+    : 1
   c.congestion = new Congestion(c.sndMss, c.iss)
   c.irs = syn.sequenceNumber
   c.rcvNxt = seqAdd(syn.sequenceNumber, 1)

@@ -163,8 +163,13 @@ const sendRetransmission = (c: Connection, now: number, room: number, sack: Read
   return true
 }
 
-/** Send new data (and the FIN after it) if the windows, Nagle and SWS avoidance allow; whether a segment went out. */
-const sendNewData = (c: Connection, now: number, room: number, sack: ReadonlyArray<SackBlock> | undefined): boolean => {
+/**
+ * Send new data (and the FIN after it) if the windows, Nagle and SWS
+ * avoidance allow, in one segment of up to `burst` bytes (several wire
+ * segments of `room` when the link segments TCP itself, cut to whole ones
+ * unless it ends the data); whether a segment went out.
+ */
+const sendNewData = (c: Connection, now: number, room: number, burst: number, sack: ReadonlyArray<SackBlock> | undefined): boolean => {
   if (c.finSent) return false
   const unsent = seqDiff(c.queuedEnd, c.sndNxt)
   const windowRoom = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt)
@@ -173,7 +178,8 @@ const sendNewData = (c: Connection, now: number, room: number, sack: ReadonlyArr
   // new segment out; with SACK, pipe already discounts what they reported.
   const limited = !c.sackOk && !cc.inRecovery ? Math.min(cc.dupAcks, 2) * c.sndMss : 0
   const congestionRoom = cc.cwnd + limited - pipe(c)
-  const length = Math.max(0, Math.min(unsent, windowRoom, congestionRoom, room))
+  let length = Math.max(0, Math.min(unsent, windowRoom, congestionRoom, burst))
+  if (length > room && length < unsent) length -= length % room
   const fin = c.finQueued && length === unsent && congestionRoom > length
   if (length === 0 && !fin) return false
   if (length < room && !fin && c.flight > 0) {
@@ -203,7 +209,7 @@ export const transmit = (c: Connection, now: number): void => {
       const room = c.sndMss - (sack === undefined ? 0 : 4 + 8 * sack.length)
       const retransmitted = sendRetransmission(c, now, room, sack)
       if (retransmitted === false) break
-      if (retransmitted === undefined && !sendNewData(c, now, room, sack)) break
+      if (retransmitted === undefined && !sendNewData(c, now, room, room * c.burstSegments, sack)) break
     }
   }
   if (c.ackNow) sendAck(c, now)

@@ -43,6 +43,7 @@ export const linked = (seed: number, loss = 0): Effect.Effect<readonly [IpAccess
           sender: {
             sourceFor: (destination) => (destination === peer ? self : undefined),
             maxSegment: 1480,
+            maxOffloadSegment: 1480,
             send: (destination, _protocol, length, write) => {
               if (destination !== peer) return false
               const bytes = new Uint8Array(length)

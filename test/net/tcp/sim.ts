@@ -70,7 +70,18 @@ export class Sim {
   private readonly rand: () => number
   private readonly profile: WireProfile
 
-  constructor(seed: number, profile: WireProfile, configA: Partial<TcpConfig> = {}, configB: Partial<TcpConfig> = configA) {
+  /** The largest segment either IP layer hands the wire whole (as a link with segmentation offload would). */
+  private readonly maxOffloadSegment: number
+
+  /** `maxOffloadSegment` above 1480 plays a link with TCP segmentation offload that delivers the big segments whole. */
+  constructor(
+    seed: number,
+    profile: WireProfile,
+    configA: Partial<TcpConfig> = {},
+    configB: Partial<TcpConfig> = configA,
+    maxOffloadSegment = 1480,
+  ) {
+    this.maxOffloadSegment = maxOffloadSegment
     this.rand = prng(seed)
     this.profile = profile
     const random32 = () => Math.floor(this.rand() * 4294967296) >>> 0
@@ -79,6 +90,7 @@ export class Sim {
       const ip: IpSender = {
         sourceFor: (destination) => (destination === peer().address ? address : undefined),
         maxSegment: 1480,
+        maxOffloadSegment: this.maxOffloadSegment,
         send: (destination, _protocol, length, write) => {
           if (destination !== peer().address) return false
           const bytes = new Uint8Array(length)

@@ -26,8 +26,8 @@ describe("connection states (RFC 9293)", () => {
     for (const c of [client, server]) {
       expect(c.state).toBe("ESTABLISHED")
       expect(c.tsOk && c.sackOk && c.wsOk).toBe(true)
-      expect(c.rcvShift).toBe(3) // 256 KiB window
-      expect(c.sndShift).toBe(3)
+      expect(c.rcvShift).toBe(5) // 1 MiB window
+      expect(c.sndShift).toBe(5)
       expect(c.sndMss).toBe(1460 - 12) // MSS less the timestamps option
     }
     expect(sim.a.engine.connectionCount).toBe(1)

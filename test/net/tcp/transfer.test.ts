@@ -19,6 +19,33 @@ describe("bulk transfer over the simulated wire", () => {
     expect(r.server?.retransmissions).toBe(0)
   })
 
+  it("with segmentation offload, sends whole-MSS bursts of up to 64 KiB and still moves 4 MiB intact under loss", () => {
+    const sim = new Sim(11, hostile, {}, {}, 65535)
+    sim.record = true
+    const up = pattern(4 * MiB, 11)
+    const r = transfer(sim, up, new Uint8Array(0))
+    expect(r.completed).toBe(true)
+    expect(r.bReceived).toBe(sha256(up))
+    const mss = r.client.sndMss
+    const data = sim.a.sent.filter((s) => s.payload.length > 0)
+    expect(Math.max(...data.map((s) => s.payload.length))).toBeGreaterThan(20 * mss)
+    expect(Math.max(...data.map((s) => s.payload.length))).toBeLessThanOrEqual(65535 - 20 - 60)
+    // A burst is cut to whole segments of the link's size (its MSS less the SACK blocks it carries).
+    const ragged = data.filter((s) => {
+      const room = mss - (s.options.sack === undefined ? 0 : 4 + 8 * s.options.sack.length)
+      return s.payload.length > room && s.payload.length % room !== 0 && (s.flags & 0x08) === 0
+    })
+    expect(ragged).toEqual([])
+  })
+
+  it("without segmentation offload, never sends a segment above the MSS", () => {
+    const sim = new Sim(12, clean)
+    sim.record = true
+    const r = transfer(sim, pattern(MiB, 12), new Uint8Array(0))
+    expect(r.completed).toBe(true)
+    expect(Math.max(...sim.a.sent.map((s) => s.payload.length))).toBe(r.client.sndMss)
+  })
+
   for (const seed of [7, 2024]) {
     it(`moves 10 MiB each way intact under 10% loss, duplication, reordering and delay (seed ${seed})`, () => {
       const sim = new Sim(seed, hostile)

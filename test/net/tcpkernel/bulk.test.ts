@@ -1,13 +1,14 @@
 /**
  * 100 MiB each way between our TCP and the kernel's over a TAP, in a
  * namespace the test creates, checked by SHA-256: a Python peer in the
- * namespace sends random bytes to our listener, then receives ours. The
- * rates are printed. Skipped, with the reason printed, without root,
+ * namespace sends random bytes to our listener, then receives ours; with
+ * the TAP's segmentation offload and without. The rates are printed. Skipped, with the reason printed, without root,
  * /dev/net/tun, the addon, python3, nc or sha256sum.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
 import { createHash, randomBytes } from "node:crypto"
+import { kernelRxPackets } from "../netif/netns.ts"
 import { directOnTap, drain, KERNEL, peer, peerReport, tcpKernelSkipReason, US } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason()
@@ -19,9 +20,9 @@ const CHUNK = 256 * 1024
 const rate = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`
 
 describe.skipIf(reason !== undefined)("100 MiB each way with the kernel (root, network namespace)", () => {
-  it.live("kernel → us, then us → kernel, SHA-256 equal", () =>
+  it.live.each([true, false])("kernel → us, then us → kernel, SHA-256 equal (TAP offload: %s)", (offload) =>
     Effect.gen(function* () {
-      const { ns, stack } = yield* directOnTap()
+      const { ns, ifname, stack } = yield* directOnTap({}, offload)
 
       const received = yield* Deferred.make<{ bytes: number; sha256: string; ms: number }>()
       yield* stack.tcp.listen(5030, (flow) =>
@@ -42,6 +43,7 @@ describe.skipIf(reason !== undefined)("100 MiB each way with the kernel (root, n
       const sink = yield* peer(ns, "sink-listen", KERNEL, 5031)
       yield* sink.printed("ready")
       const start = performance.now()
+      const framesBefore = kernelRxPackets(ns, ifname)
       yield* Effect.scoped(Effect.gen(function* () {
         const flow = yield* stack.tcp.connect({ address: KERNEL, port: 5031 })
         for (let at = 0; at < SIZE; at += CHUNK) yield* flow.write(data.subarray(at, at + CHUNK))
@@ -51,5 +53,9 @@ describe.skipIf(reason !== undefined)("100 MiB each way with the kernel (root, n
         expect(report.bytes).toBe(SIZE)
         expect(report.sha256).toBe(createHash("sha256").update(data).digest("hex"))
       }))
+      // With offload our segments cross the TAP several MSS at a time (the kernel cuts them); without, one per MSS.
+      const frames = kernelRxPackets(ns, ifname) - framesBefore
+      if (offload) expect(frames).toBeLessThan(SIZE / 1448 / 4)
+      else expect(frames).toBeGreaterThanOrEqual(SIZE / 1448)
     }).pipe(Effect.scoped), 240_000)
 })

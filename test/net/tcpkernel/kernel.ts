@@ -28,11 +28,15 @@ export const tcpKernelSkipReason = (): string | undefined =>
     (missing("nc", "-h") ? "no `nc` (Debian: apt-get install -y netcat-openbsd)" : undefined) ??
     (missing("sha256sum", "--version") ? "no `sha256sum` (Debian: apt-get install -y coreutils)" : undefined)
 
-/** A direct stack (TCP configured by `tcp`) on a TAP moved into a fresh namespace whose kernel side is `KERNEL`. */
-export const directOnTap = (tcp: TcpOptions = {}) =>
+/**
+ * A direct stack (TCP configured by `tcp`) on a TAP moved into a fresh
+ * namespace whose kernel side is `KERNEL`; `offload` (the TAP's default)
+ * opens the TAP with TCP segmentation and checksum offload.
+ */
+export const directOnTap = (tcp: TcpOptions = {}, offload = true) =>
   Effect.gen(function* () {
     const { ns, ifname } = yield* scratchNamespace
-    const netif = yield* Layer.build(layerTap({ name: ifname }))
+    const netif = yield* Layer.build(layerTap({ name: ifname, offload }))
     // Up on the kernel side before the stack starts: its gratuitous ARP then goes out.
     yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
     const context = yield* Layer.build(layerDirect({ cidr: `${US}/24` }, tcp).pipe(Layer.provide(Layer.succeedContext(netif))))

@@ -1,0 +1,57 @@
+/**
+ * FramePool: frames are cut from slabs, a slab is cut again only once every
+ * frame taken from it was released, and a zeroing pool hands out zeroes.
+ */
+import { describe, expect, it } from "vitest"
+import { FramePool } from "../../src/net/FramePool.ts"
+
+/** Takes frames of `size` until one comes from a slab other than `first`'s. */
+const untilNextSlab = (pool: FramePool, size: number, first: Uint8Array) => {
+  const taken: Array<Uint8Array> = []
+  for (;;) {
+    const frame = pool.take(size)
+    if (frame.buffer !== first.buffer) return { taken, next: frame }
+    taken.push(frame)
+  }
+}
+
+describe("FramePool", () => {
+  it("reuses a used-up slab once all its frames are released, zeroed", () => {
+    const pool = new FramePool()
+    const first = pool.take(65536)
+    first.fill(0xaa)
+    const { taken, next } = untilNextSlab(pool, 65536, first)
+    pool.release([first, ...taken])
+    // The second slab is used up in turn; the first (all back) is cut again.
+    const { next: third } = untilNextSlab(pool, 65536, next)
+    expect(third.buffer).toBe(first.buffer)
+    expect(third.every((byte) => byte === 0)).toBe(true)
+  })
+
+  it("never cuts a slab again while one of its frames is out", () => {
+    const pool = new FramePool()
+    const first = pool.take(1500)
+    const { taken, next } = untilNextSlab(pool, 1500, first)
+    pool.release(taken) // `first` itself stays out
+    const { next: third } = untilNextSlab(pool, 1500, next)
+    expect(third.buffer).not.toBe(first.buffer)
+    expect(third.buffer).not.toBe(next.buffer)
+  })
+
+  it("a non-zeroing pool leaves a reused slab's old bytes", () => {
+    const pool = new FramePool({ zeroed: false })
+    const first = pool.take(65536)
+    first.fill(7)
+    const { taken, next } = untilNextSlab(pool, 65536, first)
+    pool.release([first, ...taken])
+    const { next: third } = untilNextSlab(pool, 65536, next)
+    expect(third.buffer).toBe(first.buffer)
+    expect(third[0]).toBe(7)
+  })
+
+  it("releasing foreign buffers is harmless", () => {
+    const pool = new FramePool()
+    pool.release([new Uint8Array(10)])
+    expect(pool.take(10).length).toBe(10)
+  })
+})
