@@ -15,15 +15,21 @@ const untilNextSlab = (pool: FramePool, size: number, first: Uint8Array) => {
   }
 }
 
+/**
+ * Fills a first frame with `byte`, uses its slab up and hands all of it back,
+ * then uses the next slab up: the frame cut after that, and the first one.
+ */
+const afterFullRelease = (pool: FramePool, byte: number) => {
+  const first = pool.take(65536)
+  first.fill(byte)
+  const { taken, next } = untilNextSlab(pool, 65536, first)
+  pool.release([first, ...taken])
+  return { first, third: untilNextSlab(pool, 65536, next).next }
+}
+
 describe("FramePool", () => {
   it("reuses a used-up slab once all its frames are released, zeroed", () => {
-    const pool = new FramePool()
-    const first = pool.take(65536)
-    first.fill(0xaa)
-    const { taken, next } = untilNextSlab(pool, 65536, first)
-    pool.release([first, ...taken])
-    // The second slab is used up in turn; the first (all back) is cut again.
-    const { next: third } = untilNextSlab(pool, 65536, next)
+    const { first, third } = afterFullRelease(new FramePool(), 0xaa)
     expect(third.buffer).toBe(first.buffer)
     expect(third.every((byte) => byte === 0)).toBe(true)
   })
@@ -39,12 +45,7 @@ describe("FramePool", () => {
   })
 
   it("a non-zeroing pool leaves a reused slab's old bytes", () => {
-    const pool = new FramePool({ zeroed: false })
-    const first = pool.take(65536)
-    first.fill(7)
-    const { taken, next } = untilNextSlab(pool, 65536, first)
-    pool.release([first, ...taken])
-    const { next: third } = untilNextSlab(pool, 65536, next)
+    const { first, third } = afterFullRelease(new FramePool({ zeroed: false }), 7)
     expect(third.buffer).toBe(first.buffer)
     expect(third[0]).toBe(7)
   })
