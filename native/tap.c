@@ -267,12 +267,11 @@ static int drain(device *d, size_t *used, int *err) {
   return count;
 }
 
-static void deliver(device *d, int count, size_t used, int err) {
+static void deliver(device *d, int count, int err) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(d->env, &scope) != napi_ok) return;
   napi_value fn, argv[3], lengths_buffer;
   void *lengths = NULL;
-  (void)used;
   if (napi_get_reference_value(d->env, d->on_frames, &fn) == napi_ok && fn != NULL &&
       napi_get_reference_value(d->env, d->scratch_buffer, &argv[0]) == napi_ok && argv[0] != NULL &&
       napi_create_arraybuffer(d->env, (size_t)count * 4, &lengths, &lengths_buffer) == napi_ok &&
@@ -312,7 +311,7 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
     int err = pending_error(d);
     if (d->kind == KIND_PACKET && err != ENODEV && err != ENXIO && err != EBADFD) update_poll(d);
     else d->reading = 0;
-    if (d->on_frames) deliver(d, 0, 0, err);
+    if (d->on_frames) deliver(d, 0, err);
     return;
   }
   if ((events & UV_WRITABLE) && d->on_writable) on_writable_event(d);
@@ -320,10 +319,17 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
   size_t used;
   int err;
   int count = drain(d, &used, &err);
-  if (count > 0 || err) deliver(d, count, used, err);
+  if (count > 0 || err) deliver(d, count, err);
 }
 
 /* ---- JS API -------------------------------------------------------------- */
+
+/* Re-arms the poll after a change of what is wanted; throws (and returns NULL) if libuv refuses. */
+static napi_value rearm(napi_env env, device *d) {
+  int rc = update_poll(d);
+  if (rc < 0) throw_errno(env, -rc, "uv_poll_start", "device");
+  return NULL;
+}
 
 static void finalize_device(napi_env env, void *data, void *hint) {
   (void)env;
@@ -363,7 +369,6 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, int offload,
   d->fd = fd;
   d->kind = kind;
   d->offload = offload;
-  d->mtu = 1500;
   d->poll = poll;
   d->env = env;
   d->js_alive = 1;
@@ -378,11 +383,11 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, int offload,
   int mtu = 1500;
   uint8_t mac[6] = {0};
   if (probe >= 0) {
-    if (ioctl(probe, SIOCGIFMTU, &ifr) == 0) d->mtu = mtu = ifr.ifr_mtu;
+    if (ioctl(probe, SIOCGIFMTU, &ifr) == 0) mtu = ifr.ifr_mtu;
     if (ioctl(probe, SIOCGIFHWADDR, &ifr) == 0) memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
     close(probe);
   }
-  if (mtu_override >= 68) d->mtu = mtu_override;
+  d->mtu = mtu_override >= 68 ? mtu_override : mtu;
 
   napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload;
   void *mac_data = NULL;
@@ -536,9 +541,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   d->scratch = data;
   CHECK(env, napi_create_reference(env, argv[1], 1, &d->on_frames));
   d->reading = 1;
-  int rc = update_poll(d);
-  if (rc < 0) throw_errno(env, -rc, "uv_poll_start", "device");
-  return NULL;
+  return rearm(env, d);
 }
 
 static napi_value set_reading(napi_env env, napi_callback_info info, int reading) {
@@ -548,9 +551,7 @@ static napi_value set_reading(napi_env env, napi_callback_info info, int reading
   device *d = get_device(env, argv[0]);
   if (!d) return NULL;
   d->reading = reading && d->on_frames != NULL;
-  int rc = update_poll(d);
-  if (rc < 0) throw_errno(env, -rc, "uv_poll_start", "device");
-  return NULL;
+  return rearm(env, d);
 }
 
 /* pause(handle): stop reading until resume(handle). */
@@ -613,9 +614,7 @@ static napi_value js_wait_writable(napi_env env, napi_callback_info info) {
   if (!d) return NULL;
   if (d->on_writable) napi_delete_reference(env, d->on_writable);
   CHECK(env, napi_create_reference(env, argv[1], 1, &d->on_writable));
-  int rc = update_poll(d);
-  if (rc < 0) throw_errno(env, -rc, "uv_poll_start", "device");
-  return NULL;
+  return rearm(env, d);
 }
 
 /* close(handle): idempotent; pending callbacks are dropped. */

@@ -11,6 +11,14 @@ afterAll(() => fs.rmSync(path.join(root, "test/.tmp"), { recursive: true, force:
 
 const modes = ["crunch", "direct", "fat", "archive"] as const
 
+/** A copy of examples/kv_ro (its unikernel.ts and config.ts) in a scratch folder, with `files` for its store. */
+const kvRoCopy = (name: string, files: Record<string, string>) =>
+  tempUnikernel(name, {
+    "unikernel.ts": fs.readFileSync(path.join(root, "examples/kv_ro/unikernel.ts"), "utf8"),
+    "config.ts": fs.readFileSync(path.join(root, "examples/kv_ro/config.ts"), "utf8"),
+    ...files,
+  })
+
 describe("step 2: a block device", () => {
   it("block_test passes its ten checks on disk.img, and clean removes disk.img", () => {
     const dir = path.join(root, "examples/block")
@@ -71,9 +79,7 @@ describe("step 3: key-value stores", () => {
   }
 
   it("a wrong secret fails the unikernel, and run rebuilds the crunch store when t/ changes", () => {
-    const dir = tempUnikernel("kv", {
-      "unikernel.ts": fs.readFileSync(path.join(root, "examples/kv_ro/unikernel.ts"), "utf8"),
-      "config.ts": fs.readFileSync(path.join(root, "examples/kv_ro/config.ts"), "utf8"),
+    const dir = kvRoCopy("kv", {
       "t/secret": "bar\n",
     })
     const wrong = cli("run", dir)
@@ -87,9 +93,7 @@ describe("step 3: key-value stores", () => {
   })
 
   it("a missing key is a typed error naming the key", () => {
-    const dir = tempUnikernel("kvmissing", {
-      "unikernel.ts": fs.readFileSync(path.join(root, "examples/kv_ro/unikernel.ts"), "utf8"),
-      "config.ts": fs.readFileSync(path.join(root, "examples/kv_ro/config.ts"), "utf8"),
+    const dir = kvRoCopy("kvmissing", {
       "t/other": "x",
     })
     const result = cli("run", dir)

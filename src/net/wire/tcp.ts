@@ -17,7 +17,7 @@
  */
 import type { Ipv4 } from "./addr.ts"
 import { check16, check32, check8, checkMax, ensureRoom, put16, put32, u16, u32 } from "./bytes.ts"
-import { fold, pseudoHeaderSum, sum } from "./checksum.ts"
+import { checksum, pseudoHeaderSum, verify } from "./checksum.ts"
 import type { Rejected as R } from "./result.ts"
 import { rejections } from "./result.ts"
 
@@ -209,7 +209,7 @@ export const parse = (
   const headerLength = (bytes[12]! >>> 4) * 4
   if (headerLength < MIN_HEADER_LENGTH) return rejected["bad-data-offset"]
   if (headerLength > length) return rejected["bad-data-offset"]
-  if (verifyChecksum && fold(pseudoHeaderSum(source, destination, PROTOCOL, length) + sum(bytes)) !== 0xffff) {
+  if (verifyChecksum && !verify(bytes, 0, length, pseudoHeaderSum(source, destination, PROTOCOL, length))) {
     return rejected["bad-checksum"]
   }
   const options = headerLength === MIN_HEADER_LENGTH ? NO_OPTIONS : parseOptions(bytes, MIN_HEADER_LENGTH, headerLength)
@@ -404,10 +404,7 @@ export const emit = (
   buffer[offset + 17] = 0
   put16(buffer, offset + 18, urgentPointer)
   if (options !== undefined && optionBytes > 0) writeOptions(options, buffer, offset + MIN_HEADER_LENGTH)
-  if (computeChecksum) {
-    const total = pseudoHeaderSum(source, destination, PROTOCOL, length) + sum(buffer, offset, offset + length)
-    put16(buffer, offset + 16, ~fold(total) & 0xffff)
-  }
+  if (computeChecksum) put16(buffer, offset + 16, checksum(buffer, offset, offset + length, pseudoHeaderSum(source, destination, PROTOCOL, length)))
   return hl
 }
 

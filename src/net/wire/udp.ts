@@ -10,8 +10,8 @@
  * are ignored.
  */
 import type { Ipv4 } from "./addr.ts"
-import { check16, check32, checkMax, ensureRoom, u16 } from "./bytes.ts"
-import { fold, pseudoHeaderSum, sum } from "./checksum.ts"
+import { check16, check32, checkMax, ensureRoom, put16, u16 } from "./bytes.ts"
+import { checksum as internetChecksum, pseudoHeaderSum, verify } from "./checksum.ts"
 import type { Rejected as R } from "./result.ts"
 import { rejections } from "./result.ts"
 
@@ -62,9 +62,8 @@ export const parse = (
   if (length < HEADER_LENGTH) return rejected["bad-length"]
   if (length > bytes.length) return rejected.truncated
   const checksum = u16(bytes, 6)
-  if (verifyChecksum && checksum !== 0) {
-    const total = fold(pseudoHeaderSum(source, destination, PROTOCOL, length) + sum(bytes, 0, length))
-    if (total !== 0xffff) return rejected["bad-checksum"]
+  if (verifyChecksum && checksum !== 0 && !verify(bytes, 0, length, pseudoHeaderSum(source, destination, PROTOCOL, length))) {
+    return rejected["bad-checksum"]
   }
   return {
     _tag: "UdpDatagram",
@@ -106,20 +105,13 @@ export const emit = (
     check32(destination, "udp pseudo-header destination")
     ensureRoom(buffer, offset, length, "udp.emit")
   }
-  buffer[offset] = header.sourcePort >>> 8
-  buffer[offset + 1] = header.sourcePort
-  buffer[offset + 2] = header.destinationPort >>> 8
-  buffer[offset + 3] = header.destinationPort
-  buffer[offset + 4] = length >>> 8
-  buffer[offset + 5] = length
-  buffer[offset + 6] = 0
-  buffer[offset + 7] = 0
+  put16(buffer, offset, header.sourcePort)
+  put16(buffer, offset + 2, header.destinationPort)
+  put16(buffer, offset + 4, length)
+  put16(buffer, offset + 6, 0)
   if (computeChecksum) {
-    const total = pseudoHeaderSum(source, destination, PROTOCOL, length) + sum(buffer, offset, offset + length)
-    let checksum = ~fold(total) & 0xffff
-    if (checksum === 0) checksum = 0xffff // 0 means "no checksum" (RFC 768)
-    buffer[offset + 6] = checksum >>> 8
-    buffer[offset + 7] = checksum
+    const checksum = internetChecksum(buffer, offset, offset + length, pseudoHeaderSum(source, destination, PROTOCOL, length))
+    put16(buffer, offset + 6, checksum === 0 ? 0xffff : checksum) // 0 means "no checksum" (RFC 768)
   }
   return HEADER_LENGTH
 }
