@@ -18,7 +18,9 @@
  * offload, as a virtual NIC does: TCP frames bigger than the MTU that we
  * write are segmented by the kernel, and the kernel's own TCP segments reach
  * us merged (up to 64 KiB) with their checksums completed here. Far fewer,
- * bigger frames cross the TAP.
+ * bigger frames cross the TAP. A frame whose transport checksum is known
+ * good (completed here, or checked by the kernel) has the top bit of its
+ * length set (CHECKSUM_VERIFIED), so the stack need not sum it again.
  *
  * Lifetime: the native state is freed only when both the JS handle was
  * garbage collected and libuv has finished closing the poll handle, so a
@@ -49,6 +51,7 @@
 #include <unistd.h>
 
 #define MAX_BATCH 64
+#define CHECKSUM_VERIFIED 0x80000000u  /* flag in a frame's length: its TCP/UDP checksum is known good */
 #define SLOT (14 + 65535 + 1)          /* largest frame accepted per read: a whole IPv4 packet */
 #define SCRATCH (256 * 1024 + SLOT)
 
@@ -217,10 +220,11 @@ static uint16_t internet_checksum(const uint8_t *p, size_t n) {
  * the field holds the pseudo-header sum): finish it as a NIC would, so the
  * stack above sees an ordinary frame.
  */
-static void complete_checksum(uint8_t *frame, size_t n, uint16_t start, uint16_t offset) {
-  if ((size_t)start + offset + 2 > n) return;
+static int complete_checksum(uint8_t *frame, size_t n, uint16_t start, uint16_t offset) {
+  if ((size_t)start + offset + 2 > n) return 0;
   uint16_t sum = internet_checksum(frame + start, n - start);
   memcpy(frame + start + offset, &sum, 2);
+  return 1;
 }
 
 /*
@@ -259,9 +263,12 @@ static int drain(device *d, size_t *used, int *err) {
       if (!is_transient(errno)) *err = errno;
       break;
     }
-    if (d->offload && (header.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-      complete_checksum(d->scratch + *used, (size_t)n, header.csum_start, header.csum_offset);
-    d->lengths[count++] = (uint32_t)n;
+    /* The transport checksum is right: the kernel checked it, or we just completed it. */
+    int verified = d->offload &&
+        ((header.flags & VIRTIO_NET_HDR_F_DATA_VALID) ||
+         ((header.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+          complete_checksum(d->scratch + *used, (size_t)n, header.csum_start, header.csum_offset)));
+    d->lengths[count++] = (uint32_t)n | (verified ? CHECKSUM_VERIFIED : 0);
     *used += (size_t)n;
   }
   return count;
@@ -648,11 +655,13 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"EPIPE", EPIPE}, {"ENOBUFS", ENOBUFS}, {"ENETDOWN", ENETDOWN}, {"EPERM", EPERM}, {"EACCES", EACCES},
     {"ENOENT", ENOENT}, {"EBUSY", EBUSY}, {"EINVAL", EINVAL},
   };
-  napi_value max_batch, errnos, code;
+  napi_value max_batch, verified_flag, errnos, code;
   if (napi_create_uint32(env, MAX_BATCH, &max_batch) != napi_ok ||
+      napi_create_uint32(env, CHECKSUM_VERIFIED, &verified_flag) != napi_ok ||
       napi_create_object(env, &errnos) != napi_ok ||
       napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
       napi_set_named_property(env, exports, "maxBatch", max_batch) != napi_ok ||
+      napi_set_named_property(env, exports, "checksumVerified", verified_flag) != napi_ok ||
       napi_set_named_property(env, exports, "errno", errnos) != napi_ok) {
     throw_last(env, "module init");
     return NULL;

@@ -87,6 +87,14 @@ export type NetifError =
   | NetifWriteFailed
   | NetifCaptureFailed
 
+/**
+ * One batch of received frames. A device that checks transport checksums
+ * itself (a NIC's receive checksum offload) sets `checksumVerified[i]` to 1
+ * for each frame whose TCP or UDP checksum it knows to be right, and the
+ * stack does not sum that frame again; absent, every frame is checked.
+ */
+export type FrameBatch = ReadonlyArray<Uint8Array> & { readonly checksumVerified?: Uint8Array }
+
 /** A raw Ethernet interface. */
 export class Netif extends Context.Service<Netif, {
   /** The interface's own MAC address (6 bytes). */
@@ -106,14 +114,14 @@ export class Netif extends Context.Service<Netif, {
    * that stays valid after the batch (never reused); treat it as read-only.
    * Meant for one consumer (the Ethernet layer).
    */
-  readonly frames: Stream.Stream<ReadonlyArray<Uint8Array>, NetifError>
+  readonly frames: Stream.Stream<FrameBatch, NetifError>
   /**
    * Hands back a batch of `frames` whose frames the consumer no longer reads
    * (nor keeps views of): the backend may reuse their memory for later
    * batches. Optional, for backends that recycle; a batch never handed back
    * stays valid.
    */
-  readonly release?: (batch: ReadonlyArray<Uint8Array>) => void
+  readonly release?: (batch: FrameBatch) => void
   /** Sends frames in order; returns when the backend has taken them (buffers may then be reused). */
   readonly writeBatch: (frames: ReadonlyArray<Uint8Array>) => Effect.Effect<void, NetifError>
   /** Sends one frame. */

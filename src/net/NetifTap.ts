@@ -8,7 +8,9 @@
  * addon is paused while that queue is full (backpressure reaches the kernel).
  * Received frames are copied out of the addon's buffer into recycled memory
  * (handed back with `Netif.release`). With `offload`, TCP frames of up to a
- * whole IPv4 packet cross the TAP and the kernel segments them.
+ * whole IPv4 packet cross the TAP and the kernel segments them, and frames
+ * whose checksum the addon completed or the kernel checked are marked
+ * `checksumVerified`.
  */
 import { Cause, Effect, Layer, Queue, Stream } from "effect"
 import { existsSync } from "node:fs"
@@ -29,7 +31,7 @@ import {
   randomMac,
   snapshot,
 } from "./Netif.ts"
-import type { NetifError } from "./Netif.ts"
+import type { FrameBatch, NetifError } from "./Netif.ts"
 import { FramePool } from "./FramePool.ts"
 
 /** An opaque native device handle. */
@@ -56,6 +58,8 @@ export interface TapAddon {
   readonly waitWritable: (handle: Handle, onWritable: () => void) => void
   readonly close: (handle: Handle) => void
   readonly maxBatch: number
+  /** Flag in a frame's entry of `lengths`: its TCP/UDP checksum is known good (offload; the bit is not part of the length). */
+  readonly checksumVerified: number
   /** The errno values the addon may report, by name (Linux numbering). */
   readonly errno: Readonly<Record<AddonErrno, number>>
 }
@@ -175,7 +179,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
       frameSizeProblem(frame, device.offload && frame[12] === 0x08 && frame[13] === 0x00 && frame[23] === 6 ? MAX_IPV4_PACKET : mtu)
     const stats = makeStatsCounter()
     const capacity = options.rxQueueBatches ?? 256
-    const rx = yield* Queue.bounded<ReadonlyArray<Uint8Array>, NetifError | Cause.Done>(capacity)
+    const rx = yield* Queue.bounded<FrameBatch, NetifError | Cause.Done>(capacity)
     let paused = false
     /** Set once the device is gone; later writes fail with it. */
     let gone: NetifDisconnected | undefined
@@ -204,20 +208,31 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
     /** Received batches are copied out of the addon's buffer into memory from this pool, handed back by `release`. */
     const pool = new FramePool({ zeroed: false })
     /** The pool buffer of each batch not yet released. */
-    const batchMemory = new WeakMap<ReadonlyArray<Uint8Array>, Uint8Array>()
+    const batchMemory = new WeakMap<FrameBatch, Uint8Array>()
+    const verifiedFlag = addon.checksumVerified
     addon.start(device.handle, (data, lengths, errno) => {
       if (lengths.length > 0) {
         let total = 0
-        for (let i = 0; i < lengths.length; i++) total += lengths[i]!
+        let verified: Uint8Array | undefined
+        for (let i = 0; i < lengths.length; i++) {
+          const length = lengths[i]!
+          if ((length & verifiedFlag) !== 0) {
+            verified ??= new Uint8Array(lengths.length)
+            verified[i] = 1
+            lengths[i] = length & ~verifiedFlag
+          }
+          total += lengths[i]!
+        }
         const memory = pool.take(total)
         memory.set(new Uint8Array(data, 0, total))
-        const batch = new Array<Uint8Array>(lengths.length)
+        const frames = new Array<Uint8Array>(lengths.length)
         let offset = 0
         for (let i = 0; i < lengths.length; i++) {
           const length = lengths[i]!
-          batch[i] = memory.subarray(offset, offset + length)
+          frames[i] = memory.subarray(offset, offset + length)
           offset += length
         }
+        const batch: FrameBatch = verified === undefined ? frames : Object.assign(frames, { checksumVerified: verified })
         batchMemory.set(batch, memory)
         countRx(stats, batch)
         if (!Queue.offerUnsafe(rx, batch)) stats.rxDrops += batch.length

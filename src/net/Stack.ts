@@ -106,6 +106,13 @@ export interface Flow {
   readonly remote: Endpoint
   /** The next bytes received, or `undefined` at the end of the stream (the peer closed its side). */
   readonly read: Effect.Effect<Uint8Array | undefined, TcpError>
+  /**
+   * Receive into `buffer`, as `recv(2)` does: how many bytes were copied to
+   * its start (at least one, at most `buffer.length`; 0 only for an empty
+   * buffer), or `undefined` at the end of the stream. Reading into one
+   * reused buffer allocates nothing per read.
+   */
+  readonly readInto: (buffer: Uint8Array) => Effect.Effect<number | undefined, TcpError>
   /** Send bytes; waits while the send buffer is full (backpressure). */
   readonly write: (data: Uint8Array) => Effect.Effect<void, TcpError>
   /** Send several buffers in order, as one write. */

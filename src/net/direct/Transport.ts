@@ -40,8 +40,10 @@ export interface TransportProtocol {
   /**
    * One packet for us (after reassembly). `payload` is a view valid only
    * during the call: copy what must be kept. `nowMs` is the stack clock.
+   * `checksumVerified`: the device already checked the transport checksum
+   * (receive checksum offload), so it need not be summed again.
    */
-  readonly input: (source: Ipv4, destination: Ipv4, payload: Uint8Array, nowMs: number) => void
+  readonly input: (source: Ipv4, destination: Ipv4, payload: Uint8Array, nowMs: number, checksumVerified: boolean) => void
   /**
    * Called before the packets of one received batch of frames are delivered,
    * and `endBatch` after them (even when a packet's handling threw): a

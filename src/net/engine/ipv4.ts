@@ -25,6 +25,7 @@ import { ArpEngine, ethernetDestination } from "./arp.ts"
 import type { ArpLimits, Failed, Resolved } from "./arp.ts"
 import { echoLength, quoteOf, writeEcho, writeUnreachable } from "./icmp.ts"
 import { FramePool } from "../FramePool.ts"
+import type { FrameBatch } from "../Netif.ts"
 import { packetize } from "./packetize.ts"
 import { Reassembly } from "./reassembly.ts"
 import type { ReassemblyLimits } from "./reassembly.ts"
@@ -174,14 +175,15 @@ export class Ipv4Engine {
   }
 
   /** Handle one batch of received frames (transports see it begin and end). */
-  receive(frames: ReadonlyArray<Uint8Array>): void {
+  receive(frames: FrameBatch): void {
     const now = this.now()
     this.stats.framesReceived += frames.length
     const batched = this.batched
+    const verified = frames.checksumVerified
     for (const transport of batched) transport.beginBatch!()
-    for (const frame of frames) {
+    for (let i = 0; i < frames.length; i++) {
       try {
-        this.frame(frame, now)
+        this.frame(frames[i]!, now, verified !== undefined && verified[i] === 1)
       } catch (error) {
         this.fault(error)
       }
@@ -328,20 +330,21 @@ export class Ipv4Engine {
     return accepted
   }
 
-  private frame(frame: Uint8Array, now: number): void {
+  /** One frame; `checksumVerified`: the device checked its transport checksum. */
+  private frame(frame: Uint8Array, now: number, checksumVerified: boolean): void {
     const ethernet = Ethernet.parse(frame)
     if (ethernet._tag === "Rejected") {
       this.stats.malformed++
     } else if (ethernet.destination !== this.mac && ethernet.destination !== MAC_BROADCAST) {
       this.stats.notForUs++
     } else if (ethernet.etherType === Ethernet.EtherType.Ipv4) {
-      this.ipv4(ethernet.payload, now)
+      this.ipv4(ethernet.payload, now, checksumVerified)
     } else if (ethernet.etherType === Ethernet.EtherType.Arp) {
       this.arpInput(ethernet.payload, now)
     }
   }
 
-  private ipv4(bytes: Uint8Array, now: number): void {
+  private ipv4(bytes: Uint8Array, now: number, checksumVerified: boolean): void {
     const packet = Ipv4Wire.parse(bytes)
     if (packet._tag === "Rejected") {
       this.stats.malformed++
@@ -353,15 +356,23 @@ export class Ipv4Engine {
     }
     const header = bytes.subarray(0, packet.headerLength)
     if (!packet.moreFragments && packet.fragmentOffset === 0) {
-      this.deliver(packet.protocol, packet.source, packet.destination, header, packet.payload, now)
+      this.deliver(packet.protocol, packet.source, packet.destination, header, packet.payload, now, checksumVerified)
       return
     }
     this.deadlinesMoved = true
     const whole = this.reassembly.add(packet, header, now)
-    if (whole !== undefined) this.deliver(packet.protocol, packet.source, packet.destination, whole.header, whole.payload, now)
+    if (whole !== undefined) this.deliver(packet.protocol, packet.source, packet.destination, whole.header, whole.payload, now, false)
   }
 
-  private deliver(protocol: number, source: Ipv4, destination: Ipv4, header: Uint8Array, payload: Uint8Array, now: number): void {
+  private deliver(
+    protocol: number,
+    source: Ipv4,
+    destination: Ipv4,
+    header: Uint8Array,
+    payload: Uint8Array,
+    now: number,
+    checksumVerified: boolean,
+  ): void {
     this.stats.delivered++
     this.currentHeader = header
     this.currentPayload = payload
@@ -370,7 +381,7 @@ export class Ipv4Engine {
     try {
       const transport = this.transports[protocol]
       if (protocol === Ipv4Wire.Protocol.Icmp) this.icmp(source, payload, now)
-      else if (transport !== undefined) transport.input(source, destination, payload, now)
+      else if (transport !== undefined) transport.input(source, destination, payload, now, checksumVerified)
       else if (protocol === Tcp.PROTOCOL) this.reset(source, destination, payload)
       else {
         this.stats.noProtocol++

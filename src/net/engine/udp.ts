@@ -66,9 +66,9 @@ export class UdpEngine implements TransportProtocol {
     return undefined
   }
 
-  /** One UDP datagram from the IPv4 layer. */
-  input(source: Ipv4, destination: Ipv4, payload: Uint8Array): void {
-    const datagram = parse(payload, source, destination)
+  /** One UDP datagram from the IPv4 layer (`checksumVerified`: the device checked it; the time is not used). */
+  input(source: Ipv4, destination: Ipv4, payload: Uint8Array, _nowMs: number, checksumVerified: boolean): void {
+    const datagram = parse(payload, source, destination, !checksumVerified)
     if (datagram._tag === "Rejected") {
       this.stats.malformed++
       return

@@ -267,8 +267,17 @@ export class Connection {
 
   /** Take up to `max` received bytes (RFC 9293 RECEIVE), or `undefined` when none are waiting. */
   receive(max: number, now: number): Uint8Array | undefined {
-    const data = this.receiveBuffer.read(max)
-    if (data !== undefined && this.synchronized && !this.finReceived) {
+    const n = Math.min(max, this.receiveBuffer.readable)
+    if (n === 0) return undefined
+    const data = new Uint8Array(n)
+    this.receiveInto(data, now)
+    return data
+  }
+
+  /** Move up to `buffer.length` received bytes to the start of `buffer` (RFC 9293 RECEIVE); how many (0: none waiting). */
+  receiveInto(buffer: Uint8Array, now: number): number {
+    const n = this.receiveBuffer.readInto(buffer)
+    if (n > 0 && this.synchronized && !this.finReceived) {
       // Window update once the window we could offer is at least double the one
       // the peer knows (and the difference beats receiver SWS, RFC 9293 §3.8.6.2.2).
       const announced = Math.max(0, seqDiff(this.rcvAdvertised, this.rcvNxt))
@@ -280,7 +289,7 @@ export class Connection {
       }
       this.host.reschedule(this)
     }
-    return data
+    return n
   }
 
   /** Set or clear Nagle's algorithm for this connection (RFC 896; `true` sends small segments at once). */

@@ -104,8 +104,8 @@ export class TcpEngine implements TransportProtocol {
   }
 
   /** `TransportProtocol.input`: one segment from `source` to `destination`. */
-  readonly input = (source: number, destination: number, payload: Uint8Array, now: number): void => {
-    const seg = parse(payload, source, destination)
+  readonly input = (source: number, destination: number, payload: Uint8Array, now: number, checksumVerified: boolean): void => {
+    const seg = parse(payload, source, destination, !checksumVerified)
     if (seg._tag === "Rejected") {
       this.stats.segmentsRejected++
       return

@@ -36,13 +36,18 @@ export const connectionFlow = (c: Connection, now: () => number): Flow => {
   const remote = { address: formatIpv4(c.remoteAddress), port: c.remotePort }
   const writeLock = Semaphore.makeUnsafe(1)
 
-  const read: Effect.Effect<Uint8Array | undefined, TcpError> = signal.until(() => {
-    const data = c.receive(READ_CHUNK, now())
-    if (data !== undefined) return Effect.succeed(data)
-    if (c.atEndOfStream) return Effect.succeed(undefined)
-    if (c.state === "CLOSED") return Effect.fail(connectionError(c, remote, "read"))
-    return undefined
-  })
+  /** Waits until `take` gets bytes (its result), the stream ends (`undefined`) or the connection fails. */
+  const receiving = <A>(take: () => A | undefined): Effect.Effect<A | undefined, TcpError> =>
+    signal.until(() => {
+      const taken = take()
+      if (taken !== undefined) return Effect.succeed(taken)
+      if (c.atEndOfStream) return Effect.succeed(undefined)
+      if (c.state === "CLOSED") return Effect.fail(connectionError(c, remote, "read"))
+      return undefined
+    })
+  const read = receiving(() => c.receive(READ_CHUNK, now()))
+  const readInto = (buffer: Uint8Array): Effect.Effect<number | undefined, TcpError> =>
+    buffer.length === 0 ? Effect.succeed(0) : receiving(() => c.receiveInto(buffer, now()) || undefined)
 
   const writeAll = (data: Uint8Array): Effect.Effect<void, TcpError> =>
     Effect.suspend(() => {
@@ -61,6 +66,7 @@ export const connectionFlow = (c: Connection, now: () => number): Flow => {
     local,
     remote,
     read,
+    readInto,
     writev,
     shutdown: Effect.suspend(() => {
       if (c.state === "CLOSED" && c.closeReason !== "closed") return Effect.fail(connectionError(c, remote, "shut down"))

@@ -48,9 +48,11 @@ export class ReceiveBuffer {
     return advanced
   }
 
-  /** Remove and return up to `max` in-order bytes, or `undefined` when there are none. */
-  read(max: number): Uint8Array | undefined {
-    const n = Math.min(max, this.ring.length)
-    return n === 0 ? undefined : this.ring.take(n)
+  /** Move up to `buffer.length` in-order bytes to the start of `buffer`; how many. */
+  readInto(buffer: Uint8Array): number {
+    const n = Math.min(buffer.length, this.ring.length)
+    this.ring.copyOut(0, n, buffer, 0)
+    this.ring.discard(n)
+    return n
   }
 }

@@ -84,11 +84,4 @@ export class ByteRing {
     this.head = (this.head + n) % this.bytes.length
   }
 
-  /** Remove and return (a copy of) the `n` oldest bytes. */
-  take(n: number): Uint8Array {
-    const out = new Uint8Array(n)
-    this.copyOut(0, n, out, 0)
-    this.discard(n)
-    return out
-  }
 }

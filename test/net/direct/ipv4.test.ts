@@ -131,6 +131,31 @@ describe("IPv4 engine", () => {
     expect(a.takeOutput()).toHaveLength(0)
   })
 
+  it("tells transports which frames the device checksummed (receive checksum offload)", () => {
+    const { a } = pair()
+    const seen: Array<boolean> = []
+    a.register({ protocol: 77, input: (_source, _destination, _payload, _now, checksumVerified) => seen.push(checksumVerified) })
+    const frame = () => frameToA(77, 4, () => {})
+    a.receive(Object.assign([frame(), frame(), frame()], { checksumVerified: Uint8Array.of(0, 1, 0) }))
+    a.receive([frame()])
+    expect(seen).toEqual([false, true, false, false])
+
+    // UDP trusts the mark: a corrupted checksum is dropped unless the device vouched for the datagram.
+    const udp = new UdpEngine((code) => a.unreachable(code), 0)
+    a.register(udp)
+    const got: Array<number> = []
+    udp.bind(9, (_source, _sourcePort, _destination, _port, payload) => got.push(payload[0]!))
+    const corrupted = (first: number) => {
+      const f = frameToA(17, 12, (buffer, offset) => writeDatagram(5000, A_IP, 9, Uint8Array.of(first, 2, 3, 4))(buffer, offset, B_IP))
+      f[34 + 8]! ^= 0xff // the payload changes after the checksum was written
+      return f
+    }
+    a.receive([corrupted(1)])
+    a.receive(Object.assign([corrupted(2)], { checksumVerified: Uint8Array.of(1) }))
+    expect(got).toEqual([2 ^ 0xff])
+    expect(udp.stats.malformed).toBe(1)
+  })
+
   it("drops what is not for it, counts malformed frames and survives a throwing transport", () => {
     const { a } = pair()
     a.receive([frameToA(99, 4, () => {}, ipv4(10, 0, 0, 7)), new Uint8Array(10)])

@@ -5,7 +5,7 @@
  * printed) without root, /dev/net/tun, `ip`, `ping` or a built addon.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Stream } from "effect"
+import { Effect, Fiber, Layer, Queue, Stream } from "effect"
 import { execFile, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
@@ -15,6 +15,8 @@ import type { NetifError } from "../../../src/net/Netif.ts"
 import { layerPacket, layerTap } from "../../../src/net/NetifTap.ts"
 import { ip, kernelRxPackets, kernelSkipReason, moveIntoNamespace, scratchNamespace } from "./netns.ts"
 import { answerFor } from "./replies.ts"
+import * as Ipv4Wire from "../../../src/net/wire/ipv4.ts"
+import * as Udp from "../../../src/net/wire/udp.ts"
 
 const run = promisify(execFile)
 const reason = kernelSkipReason()
@@ -23,6 +25,14 @@ if (reason !== undefined) console.log(`skipping TAP tests: ${reason}`)
 const KERNEL_CIDR = "10.77.0.1/24"
 const OUR_IP = [10, 77, 0, 2]
 const answer = answerFor(OUR_IP)
+
+/** Python sending `count` UDP datagrams of 1000 bytes to port 9999 of `host`. */
+const UDP_SENDER = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[2])):
+    s.sendto(bytes([i]) * 1000, (sys.argv[1], 9999))
+`
 
 describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", () => {
   it.live("the kernel's ARP and pings reach us; our replies make its ping succeed", () =>
@@ -62,6 +72,29 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
         expect(kernelRxPackets(ns, tap) - beforeBad).toBe(1) // the well-sized frame still went out
         expect((yield* netif.stats).txErrors).toBe(1)
       }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap })))
+    }).pipe(Effect.scoped))
+
+  it.live.each([true, false])("the kernel's UDP arrives with a right checksum, marked verified only with offload (%s)", (offload) =>
+    Effect.gen(function* () {
+      const { ns, ifname: tap } = yield* scratchNamespace
+      yield* Effect.gen(function* () {
+        const netif = yield* Netif
+        yield* moveIntoNamespace(ns, tap, KERNEL_CIDR)
+        ip("-n", ns, "neigh", "add", OUR_IP.join("."), "lladdr", formatMac(netif.mac), "dev", tap)
+        const udp = yield* Queue.unbounded<{ readonly valid: boolean; readonly marked: boolean }>()
+        yield* Effect.forkScoped(Stream.runForEach(netif.frames, (batch) =>
+          Effect.sync(() => {
+            batch.forEach((frame, i) => {
+              if (frame[12] !== 0x08 || frame[13] !== 0x00 || frame[23] !== 17) return
+              const packet = Ipv4Wire.parse(frame.subarray(14)) as Ipv4Wire.Packet
+              const valid = Udp.parse(packet.payload, packet.source, packet.destination)._tag !== "Rejected"
+              Queue.offerUnsafe(udp, { valid, marked: batch.checksumVerified?.[i] === 1 })
+            })
+          })))
+        yield* Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), "3"]))
+        const seen = yield* Effect.forEach([1, 2, 3], () => Queue.take(udp)).pipe(Effect.timeout("5 seconds"))
+        expect(seen).toEqual([1, 2, 3].map(() => ({ valid: true, marked: offload })))
+      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap, offload })))
     }).pipe(Effect.scoped))
 
   it.live("deleting the namespace (and so the TAP) fails the stream with NetifDisconnected", () =>

@@ -7,6 +7,7 @@ import { Deferred, Effect, Queue, Stream } from "effect"
 import * as net from "node:net"
 import { layerSocket } from "../../../src/net/socket/SocketStack.ts"
 import { Stack } from "../../../src/net/Stack.ts"
+import { readMixed } from "../flowReads.ts"
 import type { Datagram } from "../../../src/net/Stack.ts"
 
 const bytes = (text: string) => new TextEncoder().encode(text)
@@ -86,6 +87,21 @@ describe("socket stack", () => {
       for (let i = 0; i < payload.length; i += 65536) yield* flow.write(payload.subarray(i, i + 65536))
       yield* flow.shutdown
       expect(yield* Deferred.await(total)).toEqual(payload)
+    }).pipe(Effect.scoped, Effect.provide(layerSocket({ address: "127.0.0.1" }))))
+
+  it.live("readInto fills a small reused buffer, interleaved with read, losing nothing", () =>
+    Effect.gen(function* () {
+      const stack = yield* Stack
+      const port = yield* freePort
+      const payload = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 13) & 0xff)
+      const received = yield* Deferred.make<{ bytes: Buffer; filled: number }>()
+      yield* stack.tcp.listen(port, (flow) => Effect.flatMap(readMixed(flow, 1000), (r) => Deferred.succeed(received, r)).pipe(Effect.orDie))
+      const flow = yield* stack.tcp.connect({ address: "127.0.0.1", port })
+      yield* flow.write(payload)
+      yield* flow.shutdown
+      const { bytes, filled } = yield* Deferred.await(received)
+      expect(bytes.equals(Buffer.from(payload))).toBe(true)
+      expect(filled).toBeGreaterThan(4) // every chunk from the socket is cut at the buffer's size
     }).pipe(Effect.scoped, Effect.provide(layerSocket({ address: "127.0.0.1" }))))
 
   it.live("gives typed errors: refused, port in use, bad address", () =>

@@ -4,6 +4,7 @@ import { TestClock } from "effect/testing"
 import { makeTcp } from "../../../src/net/tcp/TcpLayer.ts"
 import { toSink } from "../../../src/net/FlowSink.ts"
 import type { Flow } from "../../../src/net/Stack.ts"
+import { readMixed } from "../flowReads.ts"
 import { drive, linked } from "./linked.ts"
 import { prng } from "./sim.ts"
 import { pattern } from "./transfer.ts"
@@ -54,6 +55,20 @@ describe("the Effect shell: Stack.tcp over the engine", () => {
       const back = yield* Fiber.join(reader)
       expect(back.equals(Buffer.from(data))).toBe(true)
       expect(a.engine.stats.segmentsReceived).toBeGreaterThan(300)
+    }).pipe(Effect.scoped), 50))
+
+  it.effect("readInto fills a small reused buffer, interleaved with read, losing nothing", () =>
+    drive(Effect.gen(function* () {
+      const { a, b } = yield* stacks(3, 0.05)
+      const received = yield* Deferred.make<{ bytes: Buffer; filled: number }>()
+      yield* b.listen(7, (flow) => Effect.flatMap(readMixed(flow, 1000), (r) => Deferred.succeed(received, r)).pipe(Effect.orDie))
+      const flow = yield* a.connect(server)
+      const data = pattern(200 * 1024, 9)
+      yield* flow.write(data)
+      yield* flow.shutdown
+      const { bytes, filled } = yield* Deferred.await(received)
+      expect(bytes.equals(Buffer.from(data))).toBe(true)
+      expect(filled).toBeGreaterThan(50)
     }).pipe(Effect.scoped), 50))
 
   it.effect("writes wait while the send buffer and the peer's window are full (backpressure)", () =>

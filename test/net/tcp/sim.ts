@@ -122,7 +122,7 @@ export class Sim {
 
   /** Deliver raw bytes (a crafted segment) to `to` as from `from`, now. */
   inject(to: Host, from: number, bytes: Uint8Array): void {
-    to.engine.input(from, to.address, bytes, this.now)
+    to.engine.input(from, to.address, bytes, this.now, false)
   }
 
   private schedule(event: Event): void {
@@ -173,7 +173,7 @@ export class Sim {
       this.now = Math.max(this.now, next)
       if (packet !== undefined && packet <= this.now) {
         const event = this.pop()!
-        event.to.engine.input(event.from, event.to.address, event.bytes, this.now)
+        event.to.engine.input(event.from, event.to.address, event.bytes, this.now, false)
       } else {
         this.a.engine.onTimers(this.now)
         this.b.engine.onTimers(this.now)

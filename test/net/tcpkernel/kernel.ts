@@ -196,16 +196,24 @@ export const peer = (ns: string, mode: string, host: string, port: number, size 
 export const peerReport = (p: Process): Effect.Effect<PeerReport, Error> =>
   Effect.map(p.exited, (out) => JSON.parse(out.trim().split("\n").at(-1)!) as PeerReport)
 
-/** Reads `flow` to its end, giving each chunk to `onChunk`; the number of bytes read. */
+/**
+ * Reads `flow` to its end into one reused buffer of `DRAIN_BUFFER` bytes (as
+ * a C program `recv`s into one array), giving each filled part to `onChunk`,
+ * a view valid only during the call; the number of bytes read.
+ */
 export const drain = (flow: Flow, onChunk: (chunk: Uint8Array) => void = () => {}): Effect.Effect<number, TcpError> =>
   Effect.gen(function* () {
+    const buffer = new Uint8Array(DRAIN_BUFFER)
     let total = 0
-    for (let chunk = yield* flow.read; chunk !== undefined; chunk = yield* flow.read) {
-      total += chunk.length
-      onChunk(chunk)
+    for (let n = yield* flow.readInto(buffer); n !== undefined; n = yield* flow.readInto(buffer)) {
+      total += n
+      onChunk(buffer.subarray(0, n))
     }
     return total
   })
+
+/** The buffer `drain` reads into: the size bench/lwip/transfer.c receives with. */
+const DRAIN_BUFFER = 256 * 1024
 
 /** A `tcp.listen` handler writing back everything it reads, then shutting down. */
 export const echo = (flow: Flow): Effect.Effect<void> =>

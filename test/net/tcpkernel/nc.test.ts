@@ -34,7 +34,7 @@ describe.skipIf(reason !== undefined)("TCP against the kernel's nc (root, networ
       yield* stack.tcp.listen(5011, (flow) =>
         Effect.gen(function* () {
           const chunks: Array<Uint8Array> = []
-          yield* drain(flow, (chunk) => chunks.push(chunk))
+          yield* drain(flow, (chunk) => chunks.push(chunk.slice()))
           const text = Buffer.concat(chunks).toString()
           logged.push(`${flow.remote.address} ${text}`)
           yield* flow.write(Buffer.from(text))
