@@ -27,7 +27,10 @@
  * the whole machine's (both ends and the kernel). Connections/s: the kernel
  * connects, writes 32 bytes, reads them back from the stack's echo server
  * and closes, one connection after another for RR_SECONDS; p50/p99 of those
- * round trips. RUNS runs each: median and min–max. Prints the tables and
+ * round trips. RUNS runs each, interleaved: every stack is set up once,
+ * then each round runs every stack in turn (bulk rounds first, then
+ * request/response rounds), so a drift of this shared, noisy machine's
+ * speed reaches all rows alike. Median and min–max. Prints the tables and
  * our ratios against the goals (≥ 60% of the ceiling, ≥ lwIP), and writes
  * `bench/results/tcp.json`.
  */
@@ -139,19 +142,33 @@ interface Samples {
   readonly rr: Array<Sample>
 }
 
-/** Our stack (TAP offload on or off): RUNS × (kernel → us, us → kernel), then RUNS request/response runs. */
-const measureDirect = (transfer: string, tcp: TcpOptions, offload: boolean) =>
+/**
+ * One stack under test, set up once: `run` takes one sample of each kind
+ * (`rr` after every bulk run is done). The runs of all stacks are
+ * interleaved, round by round, so a drift of the machine's speed during the
+ * benchmark reaches every row alike.
+ */
+interface Contender {
+  readonly bulk: Effect.Effect<{ rx: Sample; tx: Sample }, unknown>
+  readonly rr: Effect.Effect<Sample, unknown>
+}
+
+/** Our stack (TAP offload on or off): the kernel sends to us, we send to the kernel; the kernel's request/response client. */
+const directContender = (transfer: string, tcp: TcpOptions, offload: boolean) =>
   Effect.gen(function* () {
     const { ns, stack } = yield* directOnTap(tcp, offload)
-    const samples: Samples = { rx: [], tx: [], rr: [] }
-    for (let run = 0; run < RUNS; run++) {
-      samples.rx.push(bulk(yield* measured(process.pid, directReceives(ns, stack, transfer, 6100 + run))))
-      samples.tx.push(bulk(yield* measured(process.pid, directSends(ns, stack, transfer, 6200 + run))))
-    }
     yield* stack.tcp.listen(6300, echo)
-    for (let run = 0; run < RUNS; run++) samples.rr.push(yield* requestResponse(ns, transfer, 6300, process.pid))
-    return samples
-  }).pipe(Effect.scoped)
+    let port = 6100
+    return {
+      bulk: Effect.gen(function* () {
+        port += 2
+        const rx = bulk(yield* measured(process.pid, directReceives(ns, stack, transfer, port)))
+        const tx = bulk(yield* measured(process.pid, directSends(ns, stack, transfer, port + 1)))
+        return { rx, tx }
+      }),
+      rr: requestResponse(ns, transfer, 6300, process.pid),
+    } satisfies Contender
+  })
 
 /** The kernel sends to our listener for SECONDS; our rate between first and last byte. */
 const directReceives = (ns: string, stack: Stack["Service"], transfer: string, port: number) =>
@@ -191,43 +208,39 @@ const lwipOnTap = (lwip: string, args: ReadonlyArray<string>): Effect.Effect<{ n
     return { ns, p }
   })
 
-/** lwIP: RUNS × (kernel → lwIP, lwIP → kernel), a fresh process and TAP each; then RUNS request/response runs. */
-const measureLwip = (transfer: string, lwip: string) =>
+/** lwIP: a fresh process and TAP for each bulk run; one echo server for the request/response runs. */
+const lwipContender = (transfer: string, lwip: string) =>
   Effect.gen(function* () {
-    const samples: Samples = { rx: [], tx: [], rr: [] }
-    for (let run = 0; run < RUNS; run++) {
-      samples.rx.push(yield* Effect.scoped(Effect.gen(function* () {
-        const { ns, p } = yield* lwipOnTap(lwip, ["sink", "listen", US, "6400", "0"])
-        yield* p.printed("ready")
-        return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
-          kernelRuns(ns, transfer, ["source", "connect", US, "6400", String(SECONDS)]),
-          report(p),
-        )))
-      })))
-      samples.tx.push(yield* Effect.scoped(Effect.gen(function* () {
-        const { ns, ifname } = yield* scratchNamespace
-        const p = yield* spawnScoped(lwip, [ifname, US, "24", "source", "connect", KERNEL, "6401", String(SECONDS)], "pipe")
-        yield* p.printed("open")
-        yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
-        const sink = yield* spawnIn(ns, transfer, ["sink", "listen", KERNEL, "6401", "0"])
-        yield* sink.printed("ready")
-        const m = yield* measured(p.child.pid!, Effect.suspend(() => {
-          p.child.stdin!.write("go\n")
-          return report(sink)
-        }))
-        return bulk(m)
-      })))
-    }
-    yield* Effect.scoped(Effect.gen(function* () {
-      const { ns, p } = yield* lwipOnTap(lwip, ["echo", "listen", US, "6402", "0"])
+    const server = yield* lwipOnTap(lwip, ["echo", "listen", US, "6402", "0"])
+    yield* server.p.printed("ready")
+    const rx = Effect.scoped(Effect.gen(function* () {
+      const { ns, p } = yield* lwipOnTap(lwip, ["sink", "listen", US, "6400", "0"])
       yield* p.printed("ready")
-      for (let run = 0; run < RUNS; run++) samples.rr.push(yield* requestResponse(ns, transfer, 6402, p.child.pid!))
+      return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
+        kernelRuns(ns, transfer, ["source", "connect", US, "6400", String(SECONDS)]),
+        report(p),
+      )))
     }))
-    return samples
+    const tx = Effect.scoped(Effect.gen(function* () {
+      const { ns, ifname } = yield* scratchNamespace
+      const p = yield* spawnScoped(lwip, [ifname, US, "24", "source", "connect", KERNEL, "6401", String(SECONDS)], "pipe")
+      yield* p.printed("open")
+      yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
+      const sink = yield* spawnIn(ns, transfer, ["sink", "listen", KERNEL, "6401", "0"])
+      yield* sink.printed("ready")
+      return bulk(yield* measured(p.child.pid!, Effect.suspend(() => {
+        p.child.stdin!.write("go\n")
+        return report(sink)
+      })))
+    }))
+    return {
+      bulk: Effect.all({ rx, tx }),
+      rr: requestResponse(server.ns, transfer, 6402, server.p.child.pid!),
+    } satisfies Contender
   })
 
-/** The kernel's stack in one namespace, its peer in another, over a veth pair: RUNS × both ways, then request/response. */
-const measureKernel = (transfer: string) =>
+/** The kernel's stack in one namespace, its peer in another, over a veth pair. */
+const kernelContender = (transfer: string) =>
   Effect.gen(function* () {
     const peer = (yield* scratchNamespace).ns
     const { ns: stack, ifname } = yield* scratchNamespace
@@ -238,39 +251,39 @@ const measureKernel = (transfer: string) =>
       ip("-n", ns, "addr", "add", `${address}/24`, "dev", dev)
       ip("-n", ns, "link", "set", dev, "up")
     }
-    const samples: Samples = { rx: [], tx: [], rr: [] }
-    for (let run = 0; run < RUNS; run++) {
-      samples.rx.push(yield* Effect.scoped(Effect.gen(function* () {
-        const sink = yield* spawnIn(stack, transfer, ["sink", "listen", US, String(6500 + run), "0"])
-        yield* sink.printed("ready")
-        return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
-          kernelRuns(peer, transfer, ["source", "connect", US, String(6500 + run), String(SECONDS)]),
-          report(sink),
-        )))
-      })))
-      samples.tx.push(yield* Effect.scoped(Effect.gen(function* () {
-        const sink = yield* spawnIn(peer, transfer, ["sink", "listen", KERNEL, String(6600 + run), "0"])
-        yield* sink.printed("ready")
-        const source = yield* spawnIn(stack, transfer, ["source", "connect", KERNEL, String(6600 + run), String(SECONDS)])
-        const m = yield* measured(([, own]: readonly [Report, Report]) => own.cpu, Effect.all([report(sink), report(source)]))
-        return bulk({ ...m, result: m.result[0] })
-      })))
-    }
     const server = yield* spawnIn(stack, transfer, ["echo", "listen", US, "6700", "0"])
     yield* server.printed("ready")
-    for (let run = 0; run < RUNS; run++) samples.rr.push(yield* requestResponse(peer, transfer, 6700, server.child.pid!))
-    return samples
-  }).pipe(Effect.scoped)
+    let port = 6500
+    const rx = Effect.scoped(Effect.gen(function* () {
+      const sink = yield* spawnIn(stack, transfer, ["sink", "listen", US, String(++port), "0"])
+      yield* sink.printed("ready")
+      return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
+        kernelRuns(peer, transfer, ["source", "connect", US, String(port), String(SECONDS)]),
+        report(sink),
+      )))
+    }))
+    const tx = Effect.scoped(Effect.gen(function* () {
+      const sink = yield* spawnIn(peer, transfer, ["sink", "listen", KERNEL, String(++port), "0"])
+      yield* sink.printed("ready")
+      const source = yield* spawnIn(stack, transfer, ["source", "connect", KERNEL, String(port), String(SECONDS)])
+      const m = yield* measured(([, own]: readonly [Report, Report]) => own.cpu, Effect.all([report(sink), report(source)]))
+      return bulk({ ...m, result: m.result[0] })
+    }))
+    return {
+      bulk: Effect.all({ rx, tx }),
+      rr: requestResponse(peer, transfer, 6700, server.child.pid!),
+    } satisfies Contender
+  })
 
-/** The raw frame ceiling: RUNS echo runs of 1514-byte frames through the addon (bench/tapEcho.ts). */
-const measureCeiling = Effect.promise(async () => {
-  const rx: Array<Sample> = []
-  for (let run = 0; run < RUNS; run++) {
+/** The raw frame ceiling: 1514-byte frames echoed through the addon (bench/tapEcho.ts), one run standing for both directions. */
+const ceilingContender = Effect.succeed({
+  bulk: Effect.promise(async () => {
     const row = await measureEcho("addon", 1514)
-    rx.push({ rate: row.megabytesPerSecond, stackCores: row.processCores, machineCores: row.machineCores })
-  }
-  return { rx, tx: rx, rr: [] } satisfies Samples
-})
+    const sample: Sample = { rate: row.megabytesPerSecond, stackCores: row.processCores, machineCores: row.machineCores }
+    return { rx: sample, tx: sample }
+  }),
+  rr: Effect.die("the ceiling has no request/response"),
+} satisfies Contender)
 
 const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : undefined)
 
@@ -291,19 +304,30 @@ const main = Effect.gen(function* () {
   const lwipNote = programs.lwip.startsWith("/") ? undefined : programs.lwip
   if (lwipNote !== undefined) console.log(`leaving lwIP out: ${lwipNote}`)
   const lwipSize = `MSS 1460, ${LWIP_WINDOW}-byte buffers`
-  const stacks: Array<[string, Effect.Effect<Samples, unknown>]> = [
-    ["raw TAP ceiling (1514-byte echo)", measureCeiling],
-    [`direct (${lwipSize}, no offload, as lwIP)`, measureDirect(programs.transfer, { config: { receiveBuffer: LWIP_WINDOW, sendBuffer: LWIP_WINDOW } }, false)],
-    ["direct (1 MiB buffers, no offload)", measureDirect(programs.transfer, {}, false)],
-    ["direct (defaults: 1 MiB buffers, TAP offload)", measureDirect(programs.transfer, {}, true)],
-    ...(lwipNote === undefined ? [[`lwIP 2.1.3 (${lwipSize})`, measureLwip(programs.transfer, programs.lwip)] as [string, Effect.Effect<Samples, unknown>]] : []),
-    ["Linux over veth (reference)", measureKernel(programs.transfer)],
+  const stacks: Array<[string, Effect.Effect<Contender, unknown, Scope.Scope>]> = [
+    ["raw TAP ceiling (1514-byte echo)", ceilingContender],
+    [`direct (${lwipSize}, no offload, as lwIP)`, directContender(programs.transfer, { config: { receiveBuffer: LWIP_WINDOW, sendBuffer: LWIP_WINDOW } }, false)],
+    ["direct (1 MiB buffers, no offload)", directContender(programs.transfer, {}, false)],
+    ["direct (defaults: 1 MiB buffers, TAP offload)", directContender(programs.transfer, {}, true)],
+    ...(lwipNote === undefined ? [[`lwIP 2.1.3 (${lwipSize})`, lwipContender(programs.transfer, programs.lwip)] as [string, Effect.Effect<Contender, unknown, Scope.Scope>]] : []),
+    ["Linux over veth (reference)", kernelContender(programs.transfer)],
   ]
-  const results: Array<{ stack: string; samples: Samples }> = []
-  for (const [stack, measure] of stacks) {
-    console.log(`measuring ${stack}…`)
-    results.push({ stack, samples: yield* measure })
+  const contenders: Array<{ stack: string; contender: Contender; samples: Samples }> = []
+  for (const [stack, setup] of stacks) contenders.push({ stack, contender: yield* setup, samples: { rx: [], tx: [], rr: [] } })
+  for (let run = 1; run <= RUNS; run++) {
+    console.log(`bulk round ${run} of ${RUNS}…`)
+    for (const { contender, samples } of contenders) {
+      const { rx, tx } = yield* contender.bulk
+      samples.rx.push(rx)
+      samples.tx.push(tx)
+    }
   }
+  const responders = contenders.filter(({ stack }) => stack !== stacks[0]![0])
+  for (let run = 1; run <= RUNS; run++) {
+    console.log(`request/response round ${run} of ${RUNS}…`)
+    for (const { contender, samples } of responders) samples.rr.push(yield* contender.rr)
+  }
+  const results = contenders.map(({ stack, samples }) => ({ stack, samples }))
   const bulkRows = results.flatMap(({ stack, samples }) =>
     (["rx", "tx"] as const).map((dir) => ({
       stack,

@@ -9,23 +9,33 @@ const SLAB = 2 * 1024 * 1024
 /** Slabs kept for reuse at most. */
 const SPARE_SLABS = 4
 
+/** Slabs with frames out that the pool keeps track of; past this, the oldest is forgotten (its frames were likely dropped). */
+const TRACKED_SLABS = 16
+
+/** A slab and how many frames cut from it are not back yet. */
+interface Slab {
+  readonly bytes: Uint8Array<ArrayBufferLike>
+  outstanding: number
+}
+
 /**
  * Frame buffers, cut one after the other from large slabs: one
  * allocation per slab rather than per frame. A frame stays untouched until
  * it is handed back with `release` (after the device took it): once every
  * frame of a used-up slab is back, the slab is cut again (zeroed first if
- * the pool hands out zeroed buffers), so a
- * steady stream of frames allocates nothing (and leaves the garbage
- * collector nothing to do). Frames never released (kept, or dropped while
- * queued) just keep their slab out of reuse.
+ * the pool hands out zeroed buffers), so a steady stream of frames
+ * allocates nothing (and leaves the garbage collector nothing to do).
+ * Frames never released (kept, or dropped while queued) just keep their
+ * slab out of reuse; the pool forgets such a slab after a while, and the
+ * garbage collector takes it with its last frame.
  */
 export class FramePool {
   /** Whether buffers come zeroed (a reused slab is cleared first); false when every byte gets written anyway. */
   private readonly zeroed: boolean
-  private slab: Uint8Array<ArrayBufferLike> = new Uint8Array(0)
+  private current: Slab = { bytes: new Uint8Array(0), outstanding: 0 }
   private used = 0
-  /** Frames cut from each slab and not yet released. */
-  private readonly outstanding = new WeakMap<ArrayBufferLike, number>()
+  /** Used-up slabs with frames still out, oldest first (the current slab is not among them). */
+  private readonly draining: Array<Slab> = []
   private readonly spare: Array<Uint8Array<ArrayBufferLike>> = []
 
   constructor(options: { readonly zeroed: boolean } = { zeroed: true }) {
@@ -35,32 +45,48 @@ export class FramePool {
   /** A buffer of `length` bytes (zeroed if the pool is), not in use elsewhere. */
   take(length: number): Uint8Array {
     if (length > SLAB / 4) return new Uint8Array(length)
-    if (this.used + length > this.slab.length) {
-      this.retire(this.slab)
-      const spare = this.spare.pop()
-      this.slab = spare === undefined ? new Uint8Array(SLAB) : this.zeroed ? spare.fill(0) : spare
-      this.used = 0
-    }
-    const frame = this.slab.subarray(this.used, this.used + length)
+    let slab = this.current
+    if (this.used + length > slab.bytes.length) slab = this.nextSlab()
+    const frame = slab.bytes.subarray(this.used, this.used + length)
     this.used += (length + 7) & ~7
-    this.outstanding.set(this.slab.buffer, (this.outstanding.get(this.slab.buffer) ?? 0) + 1)
+    slab.outstanding++
     return frame
   }
 
   /** Hands back frames from `take` that nothing reads or writes any more. */
   release(frames: ReadonlyArray<Uint8Array>): void {
     for (const frame of frames) {
-      const count = this.outstanding.get(frame.buffer)
-      if (count === undefined) continue
-      this.outstanding.set(frame.buffer, count - 1)
-      if (count === 1 && frame.buffer !== this.slab.buffer && this.spare.length < SPARE_SLABS) {
-        this.spare.push(new Uint8Array(frame.buffer))
+      const buffer = frame.buffer
+      if (buffer === this.current.bytes.buffer) {
+        this.current.outstanding--
+        continue
+      }
+      const draining = this.draining
+      for (let i = 0; i < draining.length; i++) {
+        const slab = draining[i]!
+        if (slab.bytes.buffer !== buffer) continue
+        if (--slab.outstanding === 0) {
+          draining.splice(i, 1)
+          this.keep(slab.bytes)
+        }
+        break
       }
     }
   }
 
-  /** The current slab is used up: reusable at once if all its frames are back. */
-  private retire(slab: Uint8Array): void {
-    if (slab.length === SLAB && this.outstanding.get(slab.buffer) === 0 && this.spare.length < SPARE_SLABS) this.spare.push(slab)
+  /** Retires the used-up current slab and starts cutting a fresh or spare one. */
+  private nextSlab(): Slab {
+    const old = this.current
+    if (old.outstanding === 0) this.keep(old.bytes)
+    else if (old.bytes.length > 0 && this.draining.push(old) > TRACKED_SLABS) this.draining.shift()
+    const spare = this.spare.pop()
+    this.current = { bytes: spare === undefined ? new Uint8Array(SLAB) : this.zeroed ? spare.fill(0) : spare, outstanding: 0 }
+    this.used = 0
+    return this.current
+  }
+
+  /** Keeps a slab with no frames out for reuse, if there is room. */
+  private keep(bytes: Uint8Array<ArrayBufferLike>): void {
+    if (bytes.length === SLAB && this.spare.length < SPARE_SLABS) this.spare.push(bytes)
   }
 }

@@ -50,6 +50,21 @@ describe("FramePool", () => {
     expect(third[0]).toBe(7)
   })
 
+  it("forgets slabs whose frames stay out too long, and still reuses the ones it tracks", () => {
+    const pool = new FramePool()
+    const frames: Array<Uint8Array> = []
+    const slabs = new Set<ArrayBufferLike>()
+    while (slabs.size < 40) {
+      const frame = pool.take(65536)
+      frames.push(frame)
+      slabs.add(frame.buffer)
+    }
+    pool.release(frames) // the oldest slabs were forgotten: their frames are ignored
+    const next = new Set(Array.from({ length: 64 }, () => pool.take(65536).buffer))
+    expect([...next].some((buffer) => slabs.has(buffer))).toBe(true)
+    expect([...next].some((buffer) => buffer === frames[0]!.buffer)).toBe(false)
+  })
+
   it("releasing foreign buffers is harmless", () => {
     const pool = new FramePool()
     pool.release([new Uint8Array(10)])
