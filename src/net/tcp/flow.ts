@@ -14,8 +14,27 @@ import { Signal } from "./signal.ts"
 /** The most bytes one `read` returns. */
 const READ_CHUNK = 65536
 
+/**
+ * Runs `make` with stack traces off: the errors of ended connections are
+ * routine (every peer's abortive close makes one) and their stack would only
+ * name the engine's internals, while capturing it costs more than the rest
+ * of a short connection's handling.
+ */
+const withoutStackTrace = <A>(make: () => A): A => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return make()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
 /** The error for an operation on a connection that cannot do it any more. */
-export const connectionError = (c: Connection, remote: Endpoint, operation: string): TcpError => {
+export const connectionError = (c: Connection, remote: Endpoint, operation: string): TcpError =>
+  withoutStackTrace(() => errorFor(c, remote, operation))
+
+const errorFor = (c: Connection, remote: Endpoint, operation: string): TcpError => {
   switch (c.closeReason) {
     case "reset":
       return new TcpReset({ remote })
