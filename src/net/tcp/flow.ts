@@ -34,6 +34,7 @@ const withoutStackTrace = <A>(make: () => A): A => {
 export const connectionError = (c: Connection, remote: Endpoint, operation: string): TcpError =>
   withoutStackTrace(() => errorFor(c, remote, operation))
 
+/** The typed error for why `c` ended. */
 const errorFor = (c: Connection, remote: Endpoint, operation: string): TcpError => {
   switch (c.closeReason) {
     case "reset":
