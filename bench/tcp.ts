@@ -135,6 +135,19 @@ const bulk = (m: { result: Report; stackCores: number; machineCores: number }): 
   machineCores: m.machineCores,
 })
 
+/**
+ * The kernel in `ns` sends to `sink` (a transfer.c sink listening at `US:port`,
+ * in its own process) for SECONDS: the sink's rate, and its own CPU as the stack's cores.
+ */
+const kernelSendsTo = (ns: string, transfer: string, port: number, sink: Process) =>
+  Effect.gen(function* () {
+    yield* sink.printed("ready")
+    return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
+      kernelRuns(ns, transfer, ["source", "connect", US, String(port), String(SECONDS)]),
+      report(sink),
+    )))
+  })
+
 /** Samples of one stack: kernel → stack, stack → kernel, request/response. */
 interface Samples {
   readonly rx: Array<Sample>
@@ -215,11 +228,7 @@ const lwipContender = (transfer: string, lwip: string) =>
     yield* server.p.printed("ready")
     const rx = Effect.scoped(Effect.gen(function* () {
       const { ns, p } = yield* lwipOnTap(lwip, ["sink", "listen", US, "6400", "0"])
-      yield* p.printed("ready")
-      return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
-        kernelRuns(ns, transfer, ["source", "connect", US, "6400", String(SECONDS)]),
-        report(p),
-      )))
+      return yield* kernelSendsTo(ns, transfer, 6400, p)
     }))
     const tx = Effect.scoped(Effect.gen(function* () {
       const { ns, ifname } = yield* scratchNamespace
@@ -256,11 +265,7 @@ const kernelContender = (transfer: string) =>
     let port = 6500
     const rx = Effect.scoped(Effect.gen(function* () {
       const sink = yield* spawnIn(stack, transfer, ["sink", "listen", US, String(++port), "0"])
-      yield* sink.printed("ready")
-      return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
-        kernelRuns(peer, transfer, ["source", "connect", US, String(port), String(SECONDS)]),
-        report(sink),
-      )))
+      return yield* kernelSendsTo(peer, transfer, port, sink)
     }))
     const tx = Effect.scoped(Effect.gen(function* () {
       const sink = yield* spawnIn(peer, transfer, ["sink", "listen", KERNEL, String(++port), "0"])
