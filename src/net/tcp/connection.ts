@@ -115,6 +115,14 @@ export class Connection {
   burstSegments = 1
   /** Bytes from `sndBase` on: unacknowledged and unsent data. */
   readonly sendBuffer: ByteRing
+  /**
+   * The rest of a `sendAll` that did not fit in the send buffer: ACKs move
+   * it in as they free room, and it goes out in the same pass, as lwIP's
+   * netconn writes do, so a blocked writer is woken once, when all of it is
+   * in, not once per ACK. The application's bytes are referenced, not
+   * copied: they must not change until then.
+   */
+  private unqueued: Uint8Array | undefined = undefined
   /** The sequence number of `sendBuffer`'s first byte. */
   sndBase: number
   /** The application shut down its sending side: a FIN follows the data. */
@@ -265,6 +273,45 @@ export class Connection {
     return taken
   }
 
+  /**
+   * Queue all of `data` (RFC 9293 SEND): what fits now, the rest as ACKs
+   * free room; true when all of it is in the send buffer already. Else
+   * `sendWaiting` holds until it is, unless the connection can no longer
+   * send (`canSend`), when the rest is dropped.
+   */
+  sendAll(data: Uint8Array, now: number): boolean {
+    const taken = this.send(data, now)
+    if (taken >= data.length) return true
+    if (this.canSend) this.unqueued = data.subarray(taken)
+    return false
+  }
+
+  /** Bytes of a `sendAll` still wait for room in the send buffer. */
+  get sendWaiting(): boolean {
+    return this.unqueued !== undefined
+  }
+
+  /** Forget the bytes of a `sendAll` not queued yet (the writer gave up); what is queued stays. */
+  abandonSend(): void {
+    this.unqueued = undefined
+  }
+
+  /**
+   * Move what waits of a `sendAll` into the room ACKs freed (the caller
+   * sends it); true once nothing waits any more, when the writer is to be told.
+   */
+  refillSendBuffer(): boolean {
+    const waiting = this.unqueued
+    if (waiting === undefined) return true
+    if (!this.canSend) {
+      this.unqueued = undefined
+      return true
+    }
+    const taken = this.sendBuffer.append(waiting)
+    this.unqueued = taken >= waiting.length ? undefined : waiting.subarray(taken)
+    return this.unqueued === undefined
+  }
+
   /** Take up to `max` received bytes (RFC 9293 RECEIVE), or `undefined` when none are waiting. */
   receive(max: number, now: number): Uint8Array | undefined {
     const n = Math.min(max, this.receiveBuffer.readable)
@@ -346,6 +393,7 @@ export class Connection {
     if (this.state === "CLOSED") return
     this.state = "CLOSED"
     this.closeReason = reason
+    this.unqueued = undefined
     this.rtxAt = undefined
     this.persistAt = undefined
     this.delackAt = undefined

@@ -69,14 +69,16 @@ export const connectionFlow = (c: Connection, now: () => number): Flow => {
   const readInto = (buffer: Uint8Array): Effect.Effect<number | undefined, TcpError> =>
     buffer.length === 0 ? Effect.succeed(0) : receiving(() => c.receiveInto(buffer, now()) || undefined)
 
+  /** Fails once the connection can no longer send; succeeds once `c` holds all of the write's bytes. */
+  const written = (): Effect.Effect<void, TcpError> | undefined => {
+    if (!c.canSend) return Effect.fail(connectionError(c, remote, "write"))
+    return c.sendWaiting ? undefined : Effect.void
+  }
+  const waitWritten = Effect.onInterrupt(signal.until(written), () => Effect.sync(() => c.abandonSend()))
   const writeAll = (data: Uint8Array): Effect.Effect<void, TcpError> =>
     Effect.suspend(() => {
-      let offset = 0
-      return signal.until(() => {
-        if (!c.canSend) return Effect.fail(connectionError(c, remote, "write"))
-        offset += c.send(offset === 0 ? data : data.subarray(offset), now())
-        return offset >= data.length ? Effect.void : undefined
-      })
+      if (!c.canSend) return Effect.fail(connectionError(c, remote, "write"))
+      return c.sendAll(data, now()) ? Effect.void : waitWritten
     })
 
   const writev = (data: ReadonlyArray<Uint8Array>): Effect.Effect<void, TcpError> =>

@@ -198,7 +198,7 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
   cc.dupAcks = 0
   if (c.rtxLimit !== undefined && !cc.inRecovery && seqGeq(ack, c.rtxLimit)) c.rtxLimit = undefined
   c.rtxAt = c.flight === 0 ? undefined : now + c.rtt.rto
-  if (freed > 0) c.notify()
+  if (freed > 0 && c.refillSendBuffer()) c.notify()
 }
 
 /** RFC 9293 §3.10.7.4 fifth (ACK field) for synchronized states; false when the segment is to be dropped. */
@@ -240,10 +240,7 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
     c.sndWl1 = seg.sequenceNumber
     c.sndWl2 = ack
     if (window > c.maxSndWnd) c.maxSndWnd = window
-    if (window > 0) {
-      c.persistBackoff = 0
-      c.notify()
-    }
+    if (window > 0) c.persistBackoff = 0
   }
   const finAcked = c.finSent && seqGt(c.sndUna, c.finSeq)
   switch (c.state) {

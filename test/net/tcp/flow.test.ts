@@ -33,6 +33,43 @@ describe("flow control, timestamps and probes", () => {
     expect(Buffer.concat(received)).toEqual(Buffer.from(data))
   })
 
+  it("sendAll moves the rest of a write in as ACKs free room, and tells the writer once it is all in", () => {
+    const sim = new Sim(36, clean, { sendBuffer: 16 * 1024 })
+    const { client, server } = establish(sim)
+    const data = pattern(100_000, 6)
+    let toldWhileWaiting = 0
+    let told = 0
+    client.notify = () => (client.sendWaiting ? toldWhileWaiting++ : told++)
+    expect(client.sendAll(data, sim.now)).toBe(false)
+    expect(client.sendWaiting).toBe(true)
+    expect(client.sendBuffer.length).toBe(16 * 1024)
+    const received: Array<Uint8Array> = []
+    sim.run(() => !client.sendWaiting, () => received.push(drain(server, sim.now)))
+    expect(toldWhileWaiting).toBe(0)
+    expect(told).toBe(1)
+    sim.run(() => client.flight === 0 && client.sendBuffer.length === 0, () => received.push(drain(server, sim.now)))
+    received.push(drain(server, sim.now))
+    expect(Buffer.concat(received)).toEqual(Buffer.from(data))
+  })
+
+  it("sendAll forgets the rest once abandoned, or when the connection resets", () => {
+    const sim = new Sim(37, clean, { sendBuffer: 16 * 1024 })
+    const { client, server } = establish(sim)
+    expect(client.sendAll(pattern(100_000, 7), sim.now)).toBe(false)
+    client.abandonSend()
+    const received: Array<Uint8Array> = []
+    sim.run(() => client.flight === 0 && client.sendBuffer.length === 0, () => received.push(drain(server, sim.now)))
+    sim.advance(1000)
+    received.push(drain(server, sim.now))
+    expect(Buffer.concat(received)).toEqual(Buffer.from(pattern(100_000, 7).subarray(0, 16 * 1024)))
+
+    expect(client.sendAll(pattern(100_000, 8), sim.now)).toBe(false)
+    client.abort(sim.now)
+    expect(client.sendWaiting).toBe(false)
+    expect(client.sendAll(new Uint8Array(10), sim.now)).toBe(false)
+    expect(client.sendWaiting).toBe(false)
+  })
+
   it("scales the window beyond 64 KiB (RFC 7323 §2) and keeps more than 64 KiB in flight", () => {
     const sim = new Sim(32, { ...clean, delayMs: 50 }, { receiveBuffer: 1 << 20, sendBuffer: 1 << 20 })
     const { client, server } = establish(sim)

@@ -90,6 +90,42 @@ describe("the Effect shell: Stack.tcp over the engine", () => {
       expect(yield* Deferred.await(received)).toBe(200_000)
     }).pipe(Effect.scoped)))
 
+  it.effect("an interrupted write sends only what it had queued, and the flow goes on", () =>
+    drive(Effect.gen(function* () {
+      const { a, b } = yield* stacks(6, 0, { sendBuffer: 16 * 1024, receiveBuffer: 16 * 1024 })
+      const go = yield* Deferred.make<void>()
+      const received = yield* Deferred.make<Buffer>()
+      yield* b.listen(7, (flow) => Effect.gen(function* () {
+        yield* Deferred.await(go)
+        yield* Deferred.succeed(received, yield* collect(flow))
+      }).pipe(Effect.orDie))
+      const flow = yield* a.connect(server)
+      const data = pattern(200_000, 2)
+      const writer = yield* Effect.forkChild(flow.write(data))
+      yield* TestClock.adjust(2000)
+      yield* Fiber.interrupt(writer) // blocked with 32 KiB in the buffers
+      yield* Deferred.succeed(go, undefined)
+      yield* TestClock.adjust(2000) // the reader drains the buffers
+      const tail = new TextEncoder().encode("the end")
+      yield* flow.write(tail)
+      yield* flow.shutdown
+      const all = yield* Deferred.await(received)
+      const queued = all.length - tail.length
+      expect(queued).toBeGreaterThanOrEqual(16 * 1024)
+      expect(queued).toBeLessThanOrEqual(32 * 1024)
+      expect(all.equals(Buffer.concat([data.subarray(0, queued), tail]))).toBe(true)
+    }).pipe(Effect.scoped)))
+
+  it.effect("a write blocked on a full window fails with TcpReset when the peer resets", () =>
+    drive(Effect.gen(function* () {
+      const { a, b } = yield* stacks(7, 0, { sendBuffer: 16 * 1024, receiveBuffer: 16 * 1024 })
+      // The server reads nothing and returns: closing with unread data resets.
+      yield* b.listen(7, () => Effect.sleep(100))
+      const flow = yield* a.connect(server)
+      const error = yield* Effect.flip(flow.write(pattern(200_000, 3)))
+      expect(error._tag).toBe("TcpReset")
+    }).pipe(Effect.scoped)))
+
   it.effect("fails with TcpRefused, TcpTimeout, TcpClosed and TcpReset", () =>
     drive(Effect.gen(function* () {
       const { a, b } = yield* stacks(4)
