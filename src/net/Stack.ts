@@ -113,7 +113,12 @@ export interface Flow {
    * reused buffer allocates nothing per read.
    */
   readonly readInto: (buffer: Uint8Array) => Effect.Effect<number | undefined, TcpError>
-  /** Send bytes; waits while the send buffer is full (backpressure). */
+  /**
+   * Send bytes; waits while the send buffer is full (backpressure) and
+   * completes once the stack holds all of them. Until then `data` is
+   * referenced, not copied: it must not change. An interrupted write sends
+   * only the bytes the stack had taken.
+   */
   readonly write: (data: Uint8Array) => Effect.Effect<void, TcpError>
   /** Send several buffers in order, as one write. */
   readonly writev: (data: ReadonlyArray<Uint8Array>) => Effect.Effect<void, TcpError>
