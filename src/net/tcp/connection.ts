@@ -394,6 +394,8 @@ export class Connection {
     this.state = "CLOSED"
     this.closeReason = reason
     this.unqueued = undefined
+    this.sendBuffer.recycle()
+    this.receiveBuffer.recycle()
     this.rtxAt = undefined
     this.persistAt = undefined
     this.delackAt = undefined

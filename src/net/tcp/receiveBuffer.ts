@@ -48,6 +48,11 @@ export class ReceiveBuffer {
     return advanced
   }
 
+  /** Give the storage back for other buffers if no in-order bytes wait (the connection ended: out-of-order bytes are moot). */
+  recycle(): void {
+    this.ring.recycle()
+  }
+
   /** Move up to `buffer.length` in-order bytes to the start of `buffer`; how many. */
   readInto(buffer: Uint8Array): number {
     const n = Math.min(buffer.length, this.ring.length)

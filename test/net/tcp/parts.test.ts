@@ -35,6 +35,31 @@ describe("engine parts", () => {
     },
   )
 
+  test.prop([fc.array(fc.tuple(fc.nat(3), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 5000 }), fc.boolean()), { minLength: 1, maxLength: 80 })])(
+    "rings that recycle their storage and rings that reuse it each return only their own bytes",
+    (steps) => {
+      const rings = [0, 1, 2, 3].map((i) => ({ ring: new ByteRing(16384), data: pattern(1 << 19, i + 3), written: 0, read: 0 }))
+      for (const [which, write, take, recycle] of steps) {
+        const r = rings[which]!
+        const n = Math.min(write, r.ring.free)
+        r.ring.append(r.data.subarray(r.written, r.written + n))
+        r.written += n
+        const m = Math.min(take, r.ring.length)
+        const out = new Uint8Array(m)
+        r.ring.copyOut(0, m, out, 0)
+        r.ring.discard(m)
+        expect(Buffer.from(out).equals(Buffer.from(r.data.subarray(r.read, r.read + m)))).toBe(true)
+        r.read += m
+        if (recycle) r.ring.recycle() // gives the storage away only when empty
+      }
+      for (const r of rings) {
+        const out = new Uint8Array(r.ring.length)
+        r.ring.copyOut(0, out.length, out, 0)
+        expect(Buffer.from(out).equals(Buffer.from(r.data.subarray(r.read, r.written)))).toBe(true)
+      }
+    },
+  )
+
   test.prop([fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.array(fc.nat(), { minLength: 1, maxLength: 60 })])(
     "the receive buffer reassembles segments arriving in any order, across sequence wrap",
     (start, order) => {
