@@ -110,5 +110,4 @@ export class ByteRing {
     this.length -= n
     this.head = (this.head + n) % this.bytes.length
   }
-
 }

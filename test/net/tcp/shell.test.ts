@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { makeTcp } from "../../../src/net/tcp/TcpLayer.ts"
+import type { Tcp } from "../../../src/net/tcp/TcpLayer.ts"
 import { toSink } from "../../../src/net/FlowSink.ts"
 import type { Flow } from "../../../src/net/Stack.ts"
 import { readMixed } from "../flowReads.ts"
@@ -28,6 +29,19 @@ const server = { address: "10.0.0.2", port: 7 }
 const echo = (flow: Flow) => Stream.run(flow.stream, toSink(flow)).pipe(Effect.andThen(flow.shutdown), Effect.orDie)
 
 const collect = (flow: Flow) => Effect.map(Stream.runCollect(flow.stream), (chunks) => Buffer.concat([...chunks]))
+
+/** 16 KiB send and receive buffers: a write of 200 KB blocks with 32 KiB in them. */
+const small = { sendBuffer: 16 * 1024, receiveBuffer: 16 * 1024 }
+
+/** A server on `server.port` that reads nothing until `go` completes, then collects the whole stream into `received`. */
+const gatedCollector = (stack: Tcp) =>
+  Effect.gen(function* () {
+    const go = yield* Deferred.make<void>()
+    const received = yield* Deferred.make<Buffer>()
+    yield* stack.listen(server.port, (flow) =>
+      Deferred.await(go).pipe(Effect.andThen(collect(flow)), Effect.flatMap((all) => Deferred.succeed(received, all)), Effect.orDie))
+    return { go, received }
+  })
 
 describe("the Effect shell: Stack.tcp over the engine", () => {
   it.effect("echoes through listen/connect, with end of stream", () =>
@@ -73,32 +87,21 @@ describe("the Effect shell: Stack.tcp over the engine", () => {
 
   it.effect("writes wait while the send buffer and the peer's window are full (backpressure)", () =>
     drive(Effect.gen(function* () {
-      const { a, b } = yield* stacks(3, 0, { sendBuffer: 16 * 1024, receiveBuffer: 16 * 1024 })
-      const go = yield* Deferred.make<void>()
-      const received = yield* Deferred.make<number>()
-      yield* b.listen(7, (flow) => Effect.gen(function* () {
-        yield* Deferred.await(go)
-        const all = yield* collect(flow)
-        yield* Deferred.succeed(received, all.length)
-      }).pipe(Effect.orDie))
+      const { a, b } = yield* stacks(3, 0, small)
+      const { go, received } = yield* gatedCollector(b)
       const flow = yield* a.connect(server)
       const writer = yield* Effect.forkChild(flow.write(pattern(200_000, 1)).pipe(Effect.andThen(flow.shutdown)))
       yield* TestClock.adjust(2000)
       expect(writer.pollUnsafe()).toBeUndefined() // blocked: 32 KiB in buffers, 200 KB to go
       yield* Deferred.succeed(go, undefined)
       yield* Fiber.join(writer)
-      expect(yield* Deferred.await(received)).toBe(200_000)
+      expect((yield* Deferred.await(received)).length).toBe(200_000)
     }).pipe(Effect.scoped)))
 
   it.effect("an interrupted write sends only what it had queued, and the flow goes on", () =>
     drive(Effect.gen(function* () {
-      const { a, b } = yield* stacks(6, 0, { sendBuffer: 16 * 1024, receiveBuffer: 16 * 1024 })
-      const go = yield* Deferred.make<void>()
-      const received = yield* Deferred.make<Buffer>()
-      yield* b.listen(7, (flow) => Effect.gen(function* () {
-        yield* Deferred.await(go)
-        yield* Deferred.succeed(received, yield* collect(flow))
-      }).pipe(Effect.orDie))
+      const { a, b } = yield* stacks(6, 0, small)
+      const { go, received } = yield* gatedCollector(b)
       const flow = yield* a.connect(server)
       const data = pattern(200_000, 2)
       const writer = yield* Effect.forkChild(flow.write(data))
@@ -118,7 +121,7 @@ describe("the Effect shell: Stack.tcp over the engine", () => {
 
   it.effect("a write blocked on a full window fails with TcpReset when the peer resets", () =>
     drive(Effect.gen(function* () {
-      const { a, b } = yield* stacks(7, 0, { sendBuffer: 16 * 1024, receiveBuffer: 16 * 1024 })
+      const { a, b } = yield* stacks(7, 0, small)
       // The server reads nothing and returns: closing with unread data resets.
       yield* b.listen(7, () => Effect.sleep(100))
       const flow = yield* a.connect(server)
