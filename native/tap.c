@@ -15,12 +15,13 @@
  *
  * Offload (openTap's second argument): frames carry virtio-net headers
  * (IFF_VNET_HDR) and the TAP announces checksum and TCPv4 segmentation
- * offload, as a virtual NIC does: TCP frames bigger than the MTU that we
- * write are segmented by the kernel, and the kernel's own TCP segments reach
- * us merged (up to 64 KiB) with their checksums completed here. Far fewer,
- * bigger frames cross the TAP. A frame whose transport checksum is known
- * good (completed here, or checked by the kernel) has the top bit of its
- * length set (CHECKSUM_VERIFIED), so the stack need not sum it again.
+ * offload, as a virtual NIC does. The kernel completes the TCP and UDP
+ * checksums of the frames we write and segments TCP frames bigger than the
+ * MTU; its own TCP segments reach us merged (up to 64 KiB) with their
+ * checksums completed here. Far fewer, bigger frames cross the TAP, and the
+ * stack sums none of them: a received frame whose transport checksum is
+ * known good (completed here, or checked by the kernel) has the top bit of
+ * its length set (CHECKSUM_VERIFIED).
  *
  * Lifetime: the native state is freed only when both the JS handle was
  * garbage collected and libuv has finished closing the poll handle, so a
@@ -228,20 +229,41 @@ static int complete_checksum(uint8_t *frame, size_t n, uint16_t start, uint16_t 
 }
 
 /*
- * The virtio-net header for a frame we send: none for a frame that fits the
- * MTU; for a bigger IPv4 TCP frame (a segment of several MSS), TCPv4
- * segmentation by the kernel into pieces of the MTU less the IP and TCP
- * headers, each with the frame's headers and options (as a NIC's TSO does).
+ * The virtio-net header for a frame we send, as a NIC's transmit offloads
+ * would treat it:
+ * - an unfragmented IPv4 TCP or UDP frame gets its checksum completed
+ *   (NEEDS_CSUM): its checksum field is set here to the pseudo-header sum and
+ *   the kernel sums the rest when it has to (a segment delivered locally is
+ *   trusted as it is), so whatever the field held does not matter;
+ * - a TCP frame bigger than the MTU (a segment of several MSS) is also cut by
+ *   the kernel (TCPv4 segmentation) into pieces of the MTU less the IP and
+ *   TCP headers, each with the frame's headers and options (as TSO does).
+ * Anything else (ARP, ICMP, fragments, inconsistent lengths) goes as it is.
  */
-static void offload_header(const device *d, const uint8_t *f, size_t n, struct virtio_net_hdr *h) {
+static void offload_header(const device *d, uint8_t *f, size_t n, struct virtio_net_hdr *h) {
   memset(h, 0, sizeof *h);
-  if (n <= 14u + (size_t)d->mtu || n < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 || f[23] != 6) return;
+  if (n < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4) return;
+  uint8_t protocol = f[23];
   size_t ihl = (size_t)(f[14] & 15) * 4;
-  if (n < 14 + ihl + 20) return;
-  size_t doff = (size_t)(f[14 + ihl + 12] >> 4) * 4;
-  if ((size_t)d->mtu <= ihl + doff) return;
+  size_t total = ((size_t)f[16] << 8) | f[17];
+  size_t transport_header = protocol == 6 ? 20 : 8, field = protocol == 6 ? 16 : 6;
+  int fragment = (f[20] & 0x3f) != 0 || f[21] != 0; /* more-fragments flag or an offset */
+  if ((protocol != 6 && protocol != 17) || fragment || ihl < 20 || total < ihl + transport_header || 14 + total > n) return;
+  size_t start = 14 + ihl;
+  uint32_t sum = ((uint32_t)f[26] << 8 | f[27]) + ((uint32_t)f[28] << 8 | f[29]) +
+      ((uint32_t)f[30] << 8 | f[31]) + ((uint32_t)f[32] << 8 | f[33]) + protocol + (uint32_t)(total - ihl);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  f[start + field] = (uint8_t)(sum >> 8);
+  f[start + field + 1] = (uint8_t)sum;
+  h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  h->csum_start = (uint16_t)start;
+  h->csum_offset = (uint16_t)field;
+  if (protocol != 6 || n <= 14u + (size_t)d->mtu) return;
+  size_t doff = (size_t)(f[start + 12] >> 4) * 4;
+  if (doff < 20 || (size_t)d->mtu <= ihl + doff) return;
   h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-  h->hdr_len = (uint16_t)(14 + ihl + doff);
+  h->hdr_len = (uint16_t)(start + doff);
   h->gso_size = (uint16_t)((size_t)d->mtu - ihl - doff);
 }
 

@@ -110,6 +110,13 @@ export class Netif extends Context.Service<Netif, {
    */
   readonly tcpSegmentation?: number
   /**
+   * Transmit checksum offload: the device computes the TCP and UDP checksums
+   * of the unfragmented IPv4 frames it sends, whatever their checksum fields
+   * hold (as a NIC's checksum offload does), so the stack leaves them to it.
+   * Absent: frames go out as they are.
+   */
+  readonly checksumOffload?: boolean
+  /**
    * Received frames, one array per backend wake-up. Each frame is a view
    * that stays valid after the batch (never reused); treat it as read-only.
    * Meant for one consumer (the Ethernet layer).

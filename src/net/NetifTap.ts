@@ -8,9 +8,10 @@
  * addon is paused while that queue is full (backpressure reaches the kernel).
  * Received frames are copied out of the addon's buffer into recycled memory
  * (handed back with `Netif.release`). With `offload`, TCP frames of up to a
- * whole IPv4 packet cross the TAP and the kernel segments them, and frames
- * whose checksum the addon completed or the kernel checked are marked
- * `checksumVerified`.
+ * whole IPv4 packet cross the TAP and the kernel segments them, the kernel
+ * completes the TCP and UDP checksums of the frames we send, and received
+ * frames whose checksum the addon completed or the kernel checked are
+ * marked `checksumVerified`.
  */
 import { Cause, Effect, Layer, Queue, Stream } from "effect"
 import { existsSync } from "node:fs"
@@ -79,11 +80,13 @@ export interface NetifTapOptions {
   readonly mtu?: number
   /**
    * TAP only: exchange frames with virtio-net headers (IFF_VNET_HDR) so the
-   * kernel segments our TCP frames of up to 64 KiB into MTU-sized segments
-   * and hands us its TCP segments merged (checksums completed by the addon),
-   * as a virtual NIC with TSO and checksum offload does; far fewer frames
-   * cross the TAP. Sets `Netif.tcpSegmentation`. Default true; false for a
-   * frame-for-frame TAP (one MTU-sized frame per segment, like a NIC
+   * kernel segments our TCP frames of up to 64 KiB into MTU-sized segments,
+   * completes the TCP and UDP checksums of what we send, and hands us its
+   * TCP segments merged (checksums completed by the addon), as a virtual NIC
+   * with TSO and checksum offload does: far fewer frames cross the TAP, and
+   * the stack sums none of them. Sets `Netif.tcpSegmentation` and
+   * `Netif.checksumOffload`. Default true; false for a frame-for-frame TAP
+   * (one MTU-sized frame per segment, each summed by the stack, like a NIC
    * without offloads).
    */
   readonly offload?: boolean
@@ -307,7 +310,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
     return Netif.of({
       mac,
       mtu,
-      ...(device.offload ? { tcpSegmentation: MAX_IPV4_PACKET } : {}),
+      ...(device.offload ? { tcpSegmentation: MAX_IPV4_PACKET, checksumOffload: true } : {}),
       frames,
       release: (batch) => {
         const memory = batchMemory.get(batch)

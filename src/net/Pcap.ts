@@ -106,6 +106,7 @@ export const withPcap = (path: string): Layer.Layer<Netif, NetifCaptureFailed, N
       mac: inner.mac,
       mtu: inner.mtu,
       ...(inner.tcpSegmentation === undefined ? {} : { tcpSegmentation: inner.tcpSegmentation }),
+      ...(inner.checksumOffload === undefined ? {} : { checksumOffload: inner.checksumOffload }),
       frames: Stream.tap(inner.frames, record),
       // Records are written synchronously, so the capture keeps no view of a batch.
       ...(inner.release === undefined ? {} : { release: inner.release }),

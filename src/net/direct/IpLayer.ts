@@ -102,6 +102,7 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       mac: readMac(netif.mac, 0),
       mtu: netif.mtu,
       tcpSegmentation: netif.tcpSegmentation,
+      checksumOffload: netif.checksumOffload,
       cidr: settings.cidr,
       gateway: settings.gateway,
       staticArp: settings.staticArp,

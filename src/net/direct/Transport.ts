@@ -3,6 +3,7 @@
  * protocols above it (UDP, TCP). Everything here is plain synchronous code
  * called from the stack's receive fiber: no Effect per packet.
  */
+import type { PayloadWriter } from "../engine/packetize.ts"
 import type { Ipv4 } from "../wire/addr.ts"
 
 /** What the IPv4 layer gives a transport protocol for sending. */
@@ -20,8 +21,9 @@ export interface IpSender {
   /**
    * Send one IPv4 packet of protocol `protocol` whose payload (the transport
    * header and data, `length` bytes) `write` puts at `buffer[offset…]`, given
-   * the source address it will carry (for pseudo-header checksums). Larger
-   * payloads are fragmented. Returns false when the packet was dropped (no
+   * the source address it will carry (for pseudo-header checksums) and
+   * whether the device completes the checksum. Larger payloads are
+   * fragmented. Returns false when the packet was dropped (no
    * route, or the queue waiting for ARP is full); true when it was sent or
    * queued for ARP resolution.
    */
@@ -29,7 +31,7 @@ export interface IpSender {
     destination: Ipv4,
     protocol: number,
     length: number,
-    write: (buffer: Uint8Array, offset: number, source: Ipv4) => void,
+    write: PayloadWriter,
   ) => boolean
 }
 

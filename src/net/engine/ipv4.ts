@@ -27,6 +27,7 @@ import { echoLength, quoteOf, writeEcho, writeUnreachable } from "./icmp.ts"
 import { FramePool } from "../FramePool.ts"
 import type { FrameBatch } from "../Netif.ts"
 import { packetize } from "./packetize.ts"
+import type { PayloadWriter } from "./packetize.ts"
 import { Reassembly } from "./reassembly.ts"
 import type { ReassemblyLimits } from "./reassembly.ts"
 import { accepts, route, validSource } from "./route.ts"
@@ -40,6 +41,8 @@ export interface Ipv4EngineOptions {
   readonly mtu: number
   /** The largest TCP packet the link segments itself (`Netif.tcpSegmentation`); absent: none. */
   readonly tcpSegmentation?: number | undefined
+  /** The link completes TCP and UDP checksums of whole packets (`Netif.checksumOffload`). */
+  readonly checksumOffload?: boolean | undefined
   readonly cidr: Ipv4Cidr
   readonly gateway?: Ipv4 | undefined
   /** ARP entries that never expire and win over learned ones. */
@@ -117,6 +120,7 @@ export class Ipv4Engine {
   private readonly mtu: number
   /** The largest TCP packet sent unfragmented: the link's segmentation limit, or the MTU. */
   private readonly tcpPacketLimit: number
+  private readonly deviceChecksums: boolean
   private readonly ttl: number
   private readonly now: () => number
   private readonly onOutput: () => void
@@ -143,6 +147,7 @@ export class Ipv4Engine {
     this.mac = options.mac
     this.mtu = Math.min(options.mtu, Ipv4Wire.MAX_PACKET_LENGTH)
     this.tcpPacketLimit = Math.min(Math.max(this.mtu, options.tcpSegmentation ?? 0), Ipv4Wire.MAX_PACKET_LENGTH)
+    this.deviceChecksums = options.checksumOffload === true
     this.ttl = options.ttl ?? Ipv4Wire.DEFAULT_TTL
     this.now = options.now
     this.onOutput = options.onOutput ?? (() => {})
@@ -297,7 +302,7 @@ export class Ipv4Engine {
   }
 
   /** `IpSender.send`: route, packetize (fragmenting beyond the MTU) and send or queue for ARP. */
-  send(destination: Ipv4, protocol: number, length: number, write: (buffer: Uint8Array, offset: number, source: Ipv4) => void): boolean {
+  send(destination: Ipv4, protocol: number, length: number, write: PayloadWriter): boolean {
     const hop = route(this.iface, destination)
     if (hop._tag === "NoRoute" || length > Ipv4Wire.MAX_PACKET_LENGTH - Ipv4Wire.MIN_HEADER_LENGTH) {
       this.stats.sendDropped++
@@ -306,7 +311,7 @@ export class Ipv4Engine {
     this.identification = (this.identification + 1) & 0xffff
     const header = { identification: this.identification, ttl: this.ttl, protocol, source: this.iface.cidr.address, destination, payloadLength: length }
     const limit = protocol === Ipv4Wire.Protocol.Tcp ? this.tcpPacketLimit : this.mtu
-    const frames = packetize(this.buffers, this.mac, limit, header, write)
+    const frames = packetize(this.buffers, this.mac, limit, this.deviceChecksums, header, write)
     this.stats.packetsSent++
     if (frames.length > 1) this.stats.fragmentsSent += frames.length
     if (hop._tag === "Link") {

@@ -87,9 +87,9 @@ export class UdpEngine implements TransportProtocol {
 /** The IPv4 payload length of a datagram carrying `payloadLength` bytes. */
 export const datagramLength = (payloadLength: number): number => HEADER_LENGTH + payloadLength
 
-/** A writer of a datagram for `IpSender.send`, with its checksum over the pseudo-header. */
+/** A writer of a datagram for `IpSender.send`, with its checksum over the pseudo-header (unless the device computes it). */
 export const writeDatagram = (sourcePort: number, destination: Ipv4, destinationPort: number, payload: Uint8Array) =>
-(buffer: Uint8Array, offset: number, source: Ipv4): void => {
+(buffer: Uint8Array, offset: number, source: Ipv4, deviceChecksums: boolean): void => {
   buffer.set(payload, offset + HEADER_LENGTH)
-  emit({ sourcePort, destinationPort, payloadLength: payload.length }, buffer, offset, source, destination)
+  emit({ sourcePort, destinationPort, payloadLength: payload.length }, buffer, offset, source, destination, !deviceChecksums)
 }

@@ -279,17 +279,17 @@ export class TcpEngine implements TransportProtocol {
       payloadLength: 0,
     }
     this.stats.resetsSent++
-    this.ip.send(source, PROTOCOL, headerLength(), (buffer, offset, from) => {
-      emit(header, buffer, offset, from === 0 ? destination : from, source)
+    this.ip.send(source, PROTOCOL, headerLength(), (buffer, offset, from, deviceChecksums) => {
+      emit(header, buffer, offset, from === 0 ? destination : from, source, !deviceChecksums)
     })
   }
 
   private transmit(c: Connection, header: Header, payloadOffset: number): void {
     if ((header.flags & Flags.RST) !== 0) this.stats.resetsSent++
     const hl = headerLength(header.options)
-    this.ip.send(c.remoteAddress, PROTOCOL, hl + header.payloadLength, (buffer, offset, source) => {
+    this.ip.send(c.remoteAddress, PROTOCOL, hl + header.payloadLength, (buffer, offset, source, deviceChecksums) => {
       if (header.payloadLength > 0) c.sendBuffer.copyOut(payloadOffset, header.payloadLength, buffer, offset + hl)
-      emit(header, buffer, offset, source, c.remoteAddress)
+      emit(header, buffer, offset, source, c.remoteAddress, !deviceChecksums)
     })
   }
 

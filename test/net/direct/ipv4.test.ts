@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { Ipv4Engine } from "../../../src/net/engine/ipv4.ts"
-import { UdpEngine, writeDatagram } from "../../../src/net/engine/udp.ts"
+import { UdpEngine, datagramLength, writeDatagram } from "../../../src/net/engine/udp.ts"
 import type { Ipv4Cidr } from "../../../src/net/wire/addr.ts"
 import { ipv4, parseCidr, readMac } from "../../../src/net/wire/addr.ts"
 import * as Ethernet from "../../../src/net/wire/ethernet.ts"
@@ -18,11 +18,12 @@ const B_MAC = 0x02000000000b
 const A_IP = ipv4(10, 0, 0, 2)
 const B_IP = ipv4(10, 0, 0, 3)
 
-const make = (mac: number, cidr: string, extra: { gateway?: number; mtu?: number } = {}) => {
+const make = (mac: number, cidr: string, extra: { gateway?: number; mtu?: number; checksumOffload?: boolean } = {}) => {
   const clock = { now: 0, deadlines: 0 }
   const engine = new Ipv4Engine({
     mac,
     mtu: extra.mtu ?? 1500,
+    checksumOffload: extra.checksumOffload,
     cidr: parseCidr(cidr) as Ipv4Cidr,
     gateway: extra.gateway,
     now: () => clock.now,
@@ -121,7 +122,7 @@ describe("IPv4 engine", () => {
 
     const udp = new UdpEngine((code) => a.unreachable(code), 0)
     a.register(udp)
-    a.receive([frameToA(17, 12, (buffer, offset) => writeDatagram(5000, A_IP, 9, Uint8Array.of(1, 2, 3, 4))(buffer, offset, B_IP))])
+    a.receive([frameToA(17, 12, (buffer, offset) => writeDatagram(5000, A_IP, 9, Uint8Array.of(1, 2, 3, 4))(buffer, offset, B_IP, false))])
     const [portUnreachable] = a.takeOutput()
     const message = Icmpv4.parse(ipOf(portUnreachable!).payload) as Icmpv4.DestinationUnreachable
     expect(message.code).toBe(3)
@@ -146,7 +147,7 @@ describe("IPv4 engine", () => {
     const got: Array<number> = []
     udp.bind(9, (_source, _sourcePort, _destination, _port, payload) => got.push(payload[0]!))
     const corrupted = (first: number) => {
-      const f = frameToA(17, 12, (buffer, offset) => writeDatagram(5000, A_IP, 9, Uint8Array.of(first, 2, 3, 4))(buffer, offset, B_IP))
+      const f = frameToA(17, 12, (buffer, offset) => writeDatagram(5000, A_IP, 9, Uint8Array.of(first, 2, 3, 4))(buffer, offset, B_IP, false))
       f[34 + 8]! ^= 0xff // the payload changes after the checksum was written
       return f
     }
@@ -154,6 +155,32 @@ describe("IPv4 engine", () => {
     a.receive(Object.assign([corrupted(2)], { checksumVerified: Uint8Array.of(1) }))
     expect(got).toEqual([2 ^ 0xff])
     expect(udp.stats.malformed).toBe(1)
+  })
+
+  it("with checksum offload leaves whole packets' UDP checksums to the device, and sums fragmented ones itself", () => {
+    const a = make(A_MAC, "10.0.0.2/24", { mtu: 576, checksumOffload: true }).engine
+    const b = make(B_MAC, "10.0.0.3/24").engine
+    b.send(A_IP, 253, 0, () => {})
+    exchange(a, b)
+    const udp = new UdpEngine(() => {}, 0)
+    b.register(udp)
+    const got: Array<number> = []
+    udp.bind(9, (_source, _sourcePort, _destination, _port, payload) => got.push(payload.length))
+    const send = (length: number) => a.send(B_IP, 17, datagramLength(length), writeDatagram(5000, B_IP, 9, new Uint8Array(length).fill(7)))
+
+    send(100)
+    const [whole] = a.takeOutput()
+    const udpChecksum = (frame: Uint8Array) => new DataView(frame.buffer, frame.byteOffset).getUint16(34 + 6)
+    expect(udpChecksum(whole!)).toBe(0) // left for the device to fill in
+    b.receive([whole!])
+    expect(got).toEqual([100])
+
+    send(2000) // fragments: the device cannot sum a datagram it sees in pieces
+    const fragments = a.takeOutput()
+    expect(fragments.length).toBe(4)
+    expect(udpChecksum(fragments[0]!)).not.toBe(0)
+    b.receive(fragments) // and the receiver checks it
+    expect(got).toEqual([100, 2000])
   })
 
   it("drops what is not for it, counts malformed frames and survives a throwing transport", () => {

@@ -47,7 +47,7 @@ export const linked = (seed: number, loss = 0): Effect.Effect<readonly [IpAccess
             send: (destination, _protocol, length, write) => {
               if (destination !== peer) return false
               const bytes = new Uint8Array(length)
-              write(bytes, 0, self)
+              write(bytes, 0, self, false)
               if (rand() >= loss) Queue.offerUnsafe(outbox, { source: self, destination, bytes })
               return true
             },

@@ -94,7 +94,7 @@ export class Sim {
         send: (destination, _protocol, length, write) => {
           if (destination !== peer().address) return false
           const bytes = new Uint8Array(length)
-          write(bytes, 0, address)
+          write(bytes, 0, address, false)
           const self = address === this.a.address ? this.a : this.b
           const seg = parse(bytes, address, destination)
           if (seg._tag === "Rejected") throw new Error(`engine emitted a bad segment: ${seg.reason}`)

@@ -31,15 +31,16 @@ export const tcpKernelSkipReason = (): string | undefined =>
 /**
  * A direct stack (TCP configured by `tcp`) on a TAP moved into a fresh
  * namespace whose kernel side is `KERNEL`; `offload` (the TAP's default)
- * opens the TAP with TCP segmentation and checksum offload.
+ * opens the TAP with TCP segmentation and checksum offload; `gateway`
+ * (e.g. `KERNEL`) routes beyond the TAP's subnet.
  */
-export const directOnTap = (tcp: TcpOptions = {}, offload = true) =>
+export const directOnTap = (tcp: TcpOptions = {}, offload = true, gateway?: string) =>
   Effect.gen(function* () {
     const { ns, ifname } = yield* scratchNamespace
     const netif = yield* Layer.build(layerTap({ name: ifname, offload }))
     // Up on the kernel side before the stack starts: its gratuitous ARP then goes out.
     yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
-    const context = yield* Layer.build(layerDirect({ cidr: `${US}/24` }, tcp).pipe(Layer.provide(Layer.succeedContext(netif))))
+    const context = yield* Layer.build(layerDirect({ cidr: `${US}/24`, gateway }, tcp).pipe(Layer.provide(Layer.succeedContext(netif))))
     return { ns, ifname, stack: Context.get(context, Stack) }
   })
 
