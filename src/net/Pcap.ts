@@ -82,7 +82,9 @@ export const readPcap = (bytes: Uint8Array): { readonly linkType: number; readon
 /**
  * Wraps the `Netif` below it: every received and every sent frame is also
  * appended to the pcap file at `path` (created or truncated; closed on release).
- * Frames are stamped with Effect's `Clock`, once per batch.
+ * Frames are stamped with Effect's `Clock`, once per batch. The tee does not
+ * pass on the device's transmit checksum offload, so the stack sums what it
+ * sends and the capture shows the checksums that go on the wire.
  */
 export const withPcap = (path: string): Layer.Layer<Netif, NetifCaptureFailed, Netif> =>
   Layer.effect(Netif, Effect.gen(function* () {
@@ -106,7 +108,6 @@ export const withPcap = (path: string): Layer.Layer<Netif, NetifCaptureFailed, N
       mac: inner.mac,
       mtu: inner.mtu,
       ...(inner.tcpSegmentation === undefined ? {} : { tcpSegmentation: inner.tcpSegmentation }),
-      ...(inner.checksumOffload === undefined ? {} : { checksumOffload: inner.checksumOffload }),
       frames: Stream.tap(inner.frames, record),
       // Records are written synchronously, so the capture keeps no view of a batch.
       ...(inner.release === undefined ? {} : { release: inner.release }),

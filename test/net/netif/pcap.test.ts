@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { execFileSync, spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -62,6 +62,18 @@ describe("pcap", () => {
         stdio: ["ignore", "pipe", "ignore"],
       })
       expect(listing.trim().split("\n")).toEqual(["64\t0x88b5", "1514\t0x88b5", "98\t0x88b5"])
+    }))
+
+  it.effect("withPcap passes on segmentation offload but not transmit checksum offload (the stack then sums what the capture shows)", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "euk-pcap-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const sw = yield* Switch.make()
+      const port = yield* Layer.build(sw.layer())
+      const offloading = Layer.succeed(Netif, Netif.of({ ...Context.get(port, Netif), tcpSegmentation: 65535, checksumOffload: true }))
+      const tee = Context.get(yield* Layer.build(withPcap(join(dir, "tee.pcap")).pipe(Layer.provide(offloading))), Netif)
+      expect(tee.tcpSegmentation).toBe(65535)
+      expect(tee.checksumOffload).toBeUndefined()
     }))
 
   it.effect("a capture file that cannot be created is a typed error", () =>
