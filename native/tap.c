@@ -13,15 +13,16 @@
  * calls back once when the fd can take more). pause/resume stop and restart
  * reading (backpressure). `errno` exports the Linux errno values it reports.
  *
- * Offload (openTap's second argument): frames carry virtio-net headers
- * (IFF_VNET_HDR) and the TAP announces checksum and TCPv4 segmentation
- * offload, as a virtual NIC does. The kernel completes the TCP and UDP
- * checksums of the frames we write and segments TCP frames bigger than the
- * MTU; its own TCP segments reach us merged (up to 64 KiB) with their
- * checksums completed here. Far fewer, bigger frames cross the TAP, and the
- * stack sums none of them: a received frame whose transport checksum is
- * known good (completed here, or checked by the kernel) has the top bit of
- * its length set (CHECKSUM_VERIFIED).
+ * Offload (the second argument of openTap and openPacket): frames carry
+ * virtio-net headers (IFF_VNET_HDR on a TAP, which then announces checksum
+ * and TCPv4 segmentation offload as a virtual NIC does; PACKET_VNET_HDR on a
+ * packet socket). The kernel completes the TCP and UDP checksums of the
+ * frames we write and segments TCP frames bigger than the MTU; its own TCP
+ * segments reach us merged (up to 64 KiB) with their checksums completed
+ * here. Far fewer, bigger frames cross, and the stack sums none of them: a
+ * received frame whose transport checksum is known good (completed here, or
+ * checked by the kernel) has the top bit of its length set
+ * (CHECKSUM_VERIFIED).
  *
  * Lifetime: the native state is freed only when both the JS handle was
  * garbage collected and libuv has finished closing the poll handle, so a
@@ -496,8 +497,8 @@ static napi_value js_open_tap(napi_env env, napi_callback_info info) {
 
 /*
  * Turn generic receive offload off on the interface: GRO merges received TCP
- * segments before AF_PACKET sees them, which would hand our stack frames
- * larger than the MTU with stale checksums. Best effort: an interface that
+ * segments before AF_PACKET sees them, which would hand a stack without
+ * offload frames larger than the MTU with stale checksums. Best effort: an interface that
  * cannot do GRO has nothing to turn off.
  */
 static void disable_gro(int fd, const char *name) {
@@ -509,10 +510,22 @@ static void disable_gro(int fd, const char *name) {
   (void)ioctl(fd, SIOCETHTOOL, &ifr);
 }
 
-/* openPacket(name): an AF_PACKET raw socket bound to an existing interface (its GRO turned off). */
+/*
+ * openPacket(name, offload): an AF_PACKET raw socket bound to an existing
+ * interface. With offload, frames carry virtio-net headers (PACKET_VNET_HDR)
+ * as on a TAP with offload: the kernel segments our TCP frames bigger than
+ * the MTU and completes our checksums (the NIC does if it can), and the
+ * interface's GRO is left as it is, merged segments reaching us with their
+ * checksums vouched for. Without, the interface's GRO is turned off.
+ */
 static napi_value js_open_packet(napi_env env, napi_callback_info info) {
   char name[IFNAMSIZ] = {0};
   if (!get_name_arg(env, info, name)) return NULL;
+  size_t argc = 2;
+  napi_value argv[2];
+  bool offload = false;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc >= 2) napi_get_value_bool(env, argv[1], &offload);
   unsigned int ifindex = if_nametoindex(name);
   if (ifindex == 0) {
     throw_errno(env, errno, "if_nametoindex", name);
@@ -538,14 +551,15 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
   if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) step = "bind AF_PACKET";
   else if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &promisc, sizeof promisc) < 0) step = "setsockopt PACKET_MR_PROMISC";
   else if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0) step = "setsockopt PACKET_IGNORE_OUTGOING";
+  else if (offload && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) step = "setsockopt PACKET_VNET_HDR";
   if (step) {
     int err = errno;
     close(fd);
     throw_errno(env, err, step, name);
     return NULL;
   }
-  disable_gro(fd, name);
-  return make_device(env, fd, KIND_PACKET, 0, 0, name);
+  if (!offload) disable_gro(fd, name);
+  return make_device(env, fd, KIND_PACKET, offload, 0, name);
 }
 
 /*

@@ -8,7 +8,7 @@
  * addon is paused while that queue is full (backpressure reaches the kernel).
  * Received frames are copied out of the addon's buffer into recycled memory
  * (handed back with `Netif.release`). With `offload`, TCP frames of up to a
- * whole IPv4 packet cross the TAP and the kernel segments them, the kernel
+ * whole IPv4 packet cross and the kernel segments them, the kernel
  * completes the TCP and UDP checksums of the frames we send, and received
  * frames whose checksum the addon completed or the kernel checked are
  * marked `checksumVerified`.
@@ -51,7 +51,7 @@ interface OpenedDevice {
 /** The JavaScript face of `build/tap.node`. */
 export interface TapAddon {
   readonly openTap: (name: string, offload?: boolean, mtu?: number) => OpenedDevice
-  readonly openPacket: (name: string) => OpenedDevice
+  readonly openPacket: (name: string, offload?: boolean) => OpenedDevice
   readonly start: (handle: Handle, onFrames: (data: ArrayBuffer, lengths: Uint32Array, errno: number) => void) => void
   readonly pause: (handle: Handle) => void
   readonly resume: (handle: Handle) => void
@@ -79,15 +79,18 @@ export interface NetifTapOptions {
   /** Our MTU; default: the interface's MTU at open time. */
   readonly mtu?: number
   /**
-   * TAP only: exchange frames with virtio-net headers (IFF_VNET_HDR) so the
-   * kernel segments our TCP frames of up to 64 KiB into MTU-sized segments,
-   * completes the TCP and UDP checksums of what we send, and hands us its
-   * TCP segments merged (checksums completed by the addon), as a virtual NIC
-   * with TSO and checksum offload does: far fewer frames cross the TAP, and
-   * the stack sums none of them. Sets `Netif.tcpSegmentation` and
-   * `Netif.checksumOffload`. Default true; false for a frame-for-frame TAP
-   * (one MTU-sized frame per segment, each summed by the stack, like a NIC
-   * without offloads).
+   * Exchange frames with virtio-net headers (IFF_VNET_HDR on a TAP,
+   * PACKET_VNET_HDR on a packet socket) so the kernel segments our TCP
+   * frames of up to 64 KiB into MTU-sized segments, completes the TCP and
+   * UDP checksums of what we send, and hands us TCP segments merged
+   * (checksums completed by the addon), as a virtual NIC with TSO and
+   * checksum offload does: far fewer frames cross, and the stack sums none
+   * of them. On a packet socket the segmenting and summing is the NIC's when
+   * it can, the kernel's otherwise, and the interface's GRO is left as it is.
+   * Sets `Netif.tcpSegmentation` and `Netif.checksumOffload`. Default true;
+   * false for frame for frame (one MTU-sized frame per segment, each summed
+   * by the stack, like a NIC without offloads; a packet socket then turns
+   * the interface's GRO off).
    */
   readonly offload?: boolean
   /** Received batches buffered before the device is paused (default 256). */
@@ -170,7 +173,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
     const { EAGAIN, ENOBUFS } = addon.errno
     const device = yield* Effect.acquireRelease(
       Effect.try({
-        try: () => (kind === "tap" ? addon.openTap(options.name, options.offload !== false, options.mtu ?? 0) : addon.openPacket(options.name)),
+        try: () => (kind === "tap" ? addon.openTap(options.name, options.offload !== false, options.mtu ?? 0) : addon.openPacket(options.name, options.offload !== false)),
         catch: (cause) => openFailure(options.name, kind, describe, cause),
       }),
       (device) => Effect.sync(() => addon.close(device.handle)),
