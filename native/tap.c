@@ -498,8 +498,8 @@ static napi_value js_open_tap(napi_env env, napi_callback_info info) {
 /*
  * Turn generic receive offload off on the interface: GRO merges received TCP
  * segments before AF_PACKET sees them, which would hand a stack without
- * offload frames larger than the MTU with stale checksums. Best effort: an interface that
- * cannot do GRO has nothing to turn off.
+ * offload frames larger than the MTU with stale checksums. Best effort: an
+ * interface that cannot do GRO has nothing to turn off.
  */
 static void disable_gro(int fd, const char *name) {
   struct ethtool_value value = {.cmd = ETHTOOL_SGRO, .data = 0};
