@@ -111,7 +111,7 @@ describe("the launcher", () => {
     expect(microvm).toContain("-M microvm,rtc=on -accel tcg -cpu qemu64,+rdrand -m 512")
     expect(microvm).toContain("-drive id=disk0,if=none,format=raw,file=a,,b.img,readonly=on -device virtio-blk-device,drive=disk0")
     expect(microvm).toContain(
-      "-netdev tap,id=net0,ifname=tap0,script=no,downscript=no,vnet_hdr=off -device virtio-net-device,netdev=net0,mac=02:00:00:00:00:01",
+      "-netdev tap,id=net0,ifname=tap0,script=no,downscript=no,vnet_hdr=on -device virtio-net-device,netdev=net0,mac=02:00:00:00:00:01",
     )
     const q35 = qemuArguments({ ...boot, machine: "q35" }).join(" ")
     expect(q35).toContain("-device virtio-blk-pci,drive=disk0")

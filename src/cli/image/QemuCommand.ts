@@ -63,7 +63,9 @@ export const qemuArguments = (boot: QemuBoot): Array<string> => {
       "-device", `virtio-blk-${bus},drive=disk${index}`,
     ]),
     ...boot.nics.flatMap((nic, index) => [
-      "-netdev", `tap,id=net${index},ifname=${nic.tap.replace(/,/g, ",,")},script=no,downscript=no,vnet_hdr=off`,
+      // virtio-net headers on the TAP: the guest NIC gets checksum and segmentation offload both ways
+      // (the guest's packet socket of --net direct speaks those headers too).
+      "-netdev", `tap,id=net${index},ifname=${nic.tap.replace(/,/g, ",,")},script=no,downscript=no,vnet_hdr=on`,
       // q35's virtio-net-pci would load a boot ROM (ipxe) the kernel boot does not need.
       "-device", `virtio-net-${bus},netdev=net${index},mac=${nic.mac}${bus === "pci" ? ",romfile=" : ""}`,
     ]),
