@@ -19,8 +19,9 @@ export interface QemuDisk {
 
 /**
  * A NIC to attach: the host TAP device (created by QEMU if missing) and the
- * guest's MAC. No vnet header, so the TAP hands the guest whole, checksummed
- * frames: the unikernel's own stack reads them raw through AF_PACKET.
+ * guest's MAC. The TAP carries virtio-net headers, so frames cross with
+ * checksum and segmentation offload; the unikernel's own stack reads them
+ * through AF_PACKET with those headers (`layerPacket`'s offload).
  */
 export interface QemuNic {
   readonly tap: string
