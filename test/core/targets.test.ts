@@ -20,7 +20,7 @@ const modules: Record<(typeof targets)[number], Record<string, unknown>> = { uni
 
 /** A program needing all five basic devices. */
 const useAll = Effect.gen(function* () {
-  yield* (yield* Time).sleep("1 millis")
+  yield* (yield* Time).sleep("20 millis")
   const elapsed = yield* (yield* MClock).elapsedNs
   const now = yield* (yield* PClock).nowMs
   const bytes = yield* (yield* Random).bytes(16)
@@ -44,7 +44,9 @@ describe("target modules", () => {
     it.live(`${name} gives a program every basic device`, () =>
       Effect.gen(function* () {
         const { elapsed, now, bytes } = yield* useAll.pipe(Effect.provide(bundle))
-        expect(elapsed).toBeGreaterThanOrEqual(1_000_000n)
+        // Node's timers count from the event loop's cached time, which can lag the clock by a
+        // fraction of a millisecond under load: a 20 ms sleep shows on the clock as well over 10 ms.
+        expect(elapsed).toBeGreaterThanOrEqual(10_000_000n)
         expect(Math.abs(now - Date.now())).toBeLessThan(60_000)
         expect(bytes).toHaveLength(16)
       }))
