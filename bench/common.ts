@@ -16,21 +16,31 @@ export const requireRoot = (bench: string): void => {
 /** The median of `values` (the upper one of an even count). */
 export const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[values.length >> 1]!
 
-/** Jiffies of the whole machine: busy and total, from /proc/stat. */
+/**
+ * Jiffies of the whole machine from /proc/stat: busy (running anything),
+ * stolen (a virtual CPU was ready but the hypervisor ran something else) and
+ * total. Guest time is already counted in user and nice, so it is left out.
+ */
 const jiffies = () => {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
-  const total = fields.reduce((a, b) => a + b, 0)
-  return { busy: total - fields[3]! - fields[4]!, total }
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
+    readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1, 9).map(Number)
+  const busy = user + nice + system + irq + softirq
+  return { busy, stolen: steal, total: busy + idle + iowait + steal }
 }
 
-/** Starts measuring the machine's CPU: `cores()` is how many cores were busy on average since. */
+/**
+ * Starts measuring the machine's CPU; `since()` gives, from then on, how many
+ * cores were busy on average and the share of the machine's time the
+ * hypervisor took (on a shared host, a run with much stolen time ran slow).
+ */
 export const machineCpu = () => {
   const start = jiffies()
   const count = cpus().length
   return {
-    cores: (): number => {
+    since: (): { readonly cores: number; readonly stolen: number } => {
       const end = jiffies()
-      return ((end.busy - start.busy) / Math.max(1, end.total - start.total)) * count
+      const total = Math.max(1, end.total - start.total)
+      return { cores: ((end.busy - start.busy) / total) * count, stolen: (end.stolen - start.stolen) / total }
     },
   }
 }

@@ -49,6 +49,8 @@ export interface EchoRow {
   readonly processCores: number
   /** Cores the whole machine kept busy while the sender ran (sender and kernel included). */
   readonly machineCores: number
+  /** The share of the machine's CPU time the hypervisor took during the run. */
+  readonly machineStolen: number
 }
 
 const ip = (...args: Array<string>) => execFileSync("ip", args, { encoding: "utf8" })
@@ -107,7 +109,7 @@ export const measureEcho = async (mode: EchoRow["mode"], size: number): Promise<
   try {
     const m = meter()
     let senderRate = 0
-    let cores = { process: 0, machine: 0 }
+    let cores = { process: 0, machine: 0, stolen: 0 }
     /** Runs once the TAP is open and echoing. */
     const configureAndSend = async () => {
       ip("link", "set", tap, "netns", ns)
@@ -119,7 +121,8 @@ export const measureEcho = async (mode: EchoRow["mode"], size: number): Promise<
       const start = performance.now()
       senderRate = await runSender(ns, tap, size)
       const used = process.cpuUsage(cpu)
-      cores = { process: (used.user + used.system) / 1000 / (performance.now() - start), machine: machine.cores() }
+      const { cores: machineCores, stolen } = machine.since()
+      cores = { process: (used.user + used.system) / 1000 / (performance.now() - start), machine: machineCores, stolen }
       await waitQuiet(m)
       const after = counters(ns, tap)
       return { sent: after.tx - before.tx, dropped: after.txDropped - before.txDropped, gotBack: after.rx - before.rx }
@@ -161,6 +164,7 @@ export const measureEcho = async (mode: EchoRow["mode"], size: number): Promise<
       kernelDropped: kernel.dropped,
       processCores: Math.round(cores.process * 100) / 100,
       machineCores: Math.round(cores.machine * 100) / 100,
+      machineStolen: Math.round(cores.stolen * 100) / 100,
     }
   } finally {
     spawnSync("ip", ["netns", "del", ns], { stdio: "ignore" })

@@ -24,7 +24,9 @@
  * bulk run moves data one way for SECONDS (sender: 256 KiB writes), rate
  * measured by the receiver between its first and last byte; "stack cores"
  * is the CPU of the process running the stack under test, "machine cores"
- * the whole machine's (both ends and the kernel). Connections/s: the kernel
+ * the whole machine's (both ends and the kernel), "stolen" the share of the
+ * machine's CPU time the hypervisor took (on a shared host, rounds with much
+ * of it ran slow: read their rows with care). Connections/s: the kernel
  * connects, writes 32 bytes, reads them back from the stack's echo server
  * and closes, one connection after another for RR_SECONDS; p50/p99 of those
  * round trips. RUNS runs each, interleaved: every stack is set up once,
@@ -55,11 +57,12 @@ const CHUNK = 256 * 1024
 /** lwIP's TCP_WND and TCP_SND_BUF in Debian's build (/usr/include/lwip/lwipopts.h); its TCP_MSS is 1460 like ours on a 1500 MTU. */
 const LWIP_WINDOW = 0xffff
 
-/** One measurement of a stack: MB/s (or connections/s), the stack's cores, the machine's cores, and latency for rr. */
+/** One measurement of a stack: MB/s (or connections/s), the stack's cores, the machine's cores and stolen share, and latency for rr. */
 interface Sample {
   readonly rate: number
   readonly stackCores: number
   readonly machineCores: number
+  readonly stolen: number
   readonly p50?: number
   readonly p99?: number
 }
@@ -109,7 +112,8 @@ const measured = <A, E, R>(stack: number | ((result: A) => number), body: Effect
     const result = yield* body
     const seconds = (performance.now() - start) / 1000
     const used = typeof stack === "number" ? cpuSeconds(stack) - cpu : stack(result)
-    return { result, stackCores: used / seconds, machineCores: machine.cores() }
+    const { cores, stolen } = machine.since()
+    return { result, stackCores: used / seconds, machineCores: cores, stolen }
   })
 
 const mbps = (r: Report) => r.bytes / 1e6 / r.seconds
@@ -124,15 +128,17 @@ const requestResponse = (ns: string, transfer: string, port: number, pid: number
     rate: m.result.bytes / m.result.seconds,
     stackCores: m.stackCores,
     machineCores: m.machineCores,
+    stolen: m.stolen,
     p50: m.result.p50 ?? NaN,
     p99: m.result.p99 ?? NaN,
   }))
 
 /** Bulk samples: MB/s from the receiver's report, cores from `measured`. */
-const bulk = (m: { result: Report; stackCores: number; machineCores: number }): Sample => ({
+const bulk = (m: { result: Report; stackCores: number; machineCores: number; stolen: number }): Sample => ({
   rate: mbps(m.result),
   stackCores: m.stackCores,
   machineCores: m.machineCores,
+  stolen: m.stolen,
 })
 
 /**
@@ -284,7 +290,7 @@ const kernelContender = (transfer: string) =>
 const ceilingContender = Effect.succeed({
   bulk: Effect.promise(async () => {
     const row = await measureEcho("addon", 1514)
-    const sample: Sample = { rate: row.megabytesPerSecond, stackCores: row.processCores, machineCores: row.machineCores }
+    const sample: Sample = { rate: row.megabytesPerSecond, stackCores: row.processCores, machineCores: row.machineCores, stolen: row.machineStolen }
     return { rx: sample, tx: sample }
   }),
   rr: Effect.die("the ceiling has no request/response"),
@@ -340,6 +346,7 @@ const main = Effect.gen(function* () {
       "MB/s": summary(samples[dir].map((s) => s.rate)),
       "stack cores": summary(samples[dir].map((s) => s.stackCores), 2),
       "machine cores": summary(samples[dir].map((s) => s.machineCores), 2),
+      stolen: summary(samples[dir].map((s) => s.stolen), 2),
     })))
   const rrRows = results.filter(({ samples }) => samples.rr.length > 0).map(({ stack, samples }) => ({
     stack,
@@ -347,9 +354,10 @@ const main = Effect.gen(function* () {
     "p50 ms": summary(samples.rr.map((s) => s.p50!), 3),
     "p99 ms": summary(samples.rr.map((s) => s.p99!), 3),
     "stack cores": summary(samples.rr.map((s) => s.stackCores), 2),
+    stolen: summary(samples.rr.map((s) => s.stolen), 2),
   }))
-  console.table(bulkRows.map((r) => ({ ...r, "MB/s": cell(r["MB/s"]), "stack cores": cell(r["stack cores"]), "machine cores": cell(r["machine cores"]) })))
-  console.table(rrRows.map((r) => ({ stack: r.stack, "connections/s": cell(r["connections/s"]), "p50 ms": cell(r["p50 ms"]), "p99 ms": cell(r["p99 ms"]), "stack cores": cell(r["stack cores"]) })))
+  console.table(bulkRows.map((r) => ({ ...r, "MB/s": cell(r["MB/s"]), "stack cores": cell(r["stack cores"]), "machine cores": cell(r["machine cores"]), stolen: cell(r.stolen) })))
+  console.table(rrRows.map((r) => ({ stack: r.stack, "connections/s": cell(r["connections/s"]), "p50 ms": cell(r["p50 ms"]), "p99 ms": cell(r["p99 ms"]), "stack cores": cell(r["stack cores"]), stolen: cell(r.stolen) })))
 
   const rate = (stack: string, direction: string) => bulkRows.find((r) => r.stack === stack && r.direction === direction)?.["MB/s"].median
   const ceiling = rate(stacks[0]![0], "kernel → stack")!
@@ -370,7 +378,9 @@ const main = Effect.gen(function* () {
     method: `kernel side in a namespace; bulk: ${SECONDS} s one way, 256 KiB writes, rate by the receiver first to last byte; ` +
       `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s; ` +
       `${RUNS} runs each, median (min–max); stack cores: CPU of the process running the stack under test; ` +
-      `machine cores: the whole machine (${"both ends and the kernel"}); ceiling: bench/tapEcho.ts, 1514-byte frames, addon`,
+      `machine cores: the whole machine (${"both ends and the kernel"}), not counting time the hypervisor took; ` +
+      `stolen: the share of the machine's CPU time the hypervisor took (a run with much of it ran slow); ` +
+      `ceiling: bench/tapEcho.ts, 1514-byte frames, addon`,
     ...(lwipNote === undefined ? {} : { lwip: lwipNote }),
     bulk: bulkRows,
     requestResponse: rrRows,
