@@ -8,9 +8,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
-import { kernelSkipReason, root } from "./netns.ts"
+import { ethtoolSkipReason, kernelSkipReason, root } from "./netns.ts"
 
-const skip = kernelSkipReason() ?? (spawnSync("ethtool", ["--version"]).error ? "no ethtool (Debian: apt-get install -y ethtool)" : undefined)
+const skip = kernelSkipReason() ?? ethtoolSkipReason()
 if (skip) console.log(`skipping the GRO test: ${skip}`)
 
 const run = (...args: Array<string>) => spawnSync(args[0]!, args.slice(1), { encoding: "utf8" })

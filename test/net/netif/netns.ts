@@ -25,6 +25,10 @@ export const kernelSkipReason = (): string | undefined => {
   return undefined
 }
 
+/** Why tests that switch interface offloads with ethtool cannot run here, or undefined when they can. */
+export const ethtoolSkipReason = (): string | undefined =>
+  spawnSync("ethtool", ["--version"], { stdio: "ignore" }).error ? "no ethtool (Debian: apt-get install -y ethtool)" : undefined
+
 /** Runs `ip` and returns its stdout; throws with stderr on failure. */
 export const ip = (...args: Array<string>): string =>
   execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })

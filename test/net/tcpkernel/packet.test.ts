@@ -11,11 +11,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
 import { join } from "node:path"
-import { ip, kernelRxPackets, scratchNamespace } from "../netif/netns.ts"
+import { ethtoolSkipReason, ip, kernelRxPackets, scratchNamespace } from "../netif/netns.ts"
 import { spawnIn, spawnScoped, tcpKernelSkipReason } from "./kernel.ts"
 
-const reason = tcpKernelSkipReason() ??
-  (spawnSync("ethtool", ["--version"], { stdio: "ignore" }).error ? "no ethtool (Debian: apt-get install -y ethtool)" : undefined)
+const reason = tcpKernelSkipReason() ?? ethtoolSkipReason()
 if (reason !== undefined) console.log(`skipping TCP over AF_PACKET: ${reason}`)
 
 const OURS = "10.77.8.2"

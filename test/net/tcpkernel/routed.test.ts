@@ -13,11 +13,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { ip, scratchNamespace } from "../netif/netns.ts"
+import { ethtoolSkipReason, ip, scratchNamespace } from "../netif/netns.ts"
 import { directOnTap, KERNEL, peer, peerReport, spawnIn, tcpKernelSkipReason } from "./kernel.ts"
 
-const reason = tcpKernelSkipReason() ??
-  (spawnSync("ethtool", ["--version"], { stdio: "ignore" }).error ? "no ethtool (Debian: apt-get install -y ethtool)" : undefined)
+const reason = tcpKernelSkipReason() ?? ethtoolSkipReason()
 if (reason !== undefined) console.log(`skipping the routed checksum test: ${reason}`)
 
 /** The kernel's address on the veth, and the far namespace's. */
