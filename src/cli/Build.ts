@@ -11,6 +11,7 @@ import { BundleFailed } from "./CliError.ts"
 import type { LoadedConfig } from "./LoadConfig.ts"
 import { readManifest, type Manifest } from "./Manifest.ts"
 import { buildDir, bundleFile, entryFile, targetOutputs } from "./Paths.ts"
+import { nodeRequireBanner } from "./NodeRequire.ts"
 import { selfResolvePlugin } from "./SelfPackage.ts"
 import { runBuildSteps, stepSourceFiles } from "./Steps.ts"
 import { computeConfiguration } from "./Configuration.ts"
@@ -55,6 +56,7 @@ const bundle = (dir: string, manifest: Manifest) =>
         legalComments: "none",
         logLevel: "silent",
         plugins: [selfResolvePlugin],
+        banner: nodeRequireBanner,
       }),
     catch: (error) =>
       new BundleFailed({

@@ -13,6 +13,7 @@ import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { modulePathProperty, type UnikernelConfig } from "../core/Unikernel.ts"
 import { ConfigInvalid, ConfigNotFound } from "./CliError.ts"
+import { nodeRequireBanner } from "./NodeRequire.ts"
 import { selfResolvePlugin } from "./SelfPackage.ts"
 
 /** A loaded configuration and the files it was made from (for staleness checks). */
@@ -22,11 +23,15 @@ export interface LoadedConfig {
   readonly inputs: ReadonlyArray<string>
 }
 
-/** Append `export const __effectUkModule = "./file.ts"` to every local module the config imports. */
+/**
+ * Append `export const __effectUkModule = "./file.ts"` to every local ES module
+ * the config imports (not to CommonJS `.cjs`/`.cts` files, which would then
+ * lose their `module.exports`).
+ */
 const tagModules = (dir: string): esbuild.Plugin => ({
   name: "effect-uk-tag-modules",
   setup(build) {
-    build.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
+    build.onLoad({ filter: /\.m?[jt]s$/ }, async (args) => {
       if (!args.path.startsWith(dir + path.sep) || args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined
       const relative = "./" + path.relative(dir, args.path).split(path.sep).join("/")
       if (relative === "./config.ts") return undefined
@@ -75,6 +80,7 @@ export const loadConfig = (dirArgument: string): Effect.Effect<LoadedConfig, Con
           logLevel: "silent",
           absWorkingDir: process.cwd(),
           plugins: [selfResolvePlugin, tagModules(dir)],
+          banner: nodeRequireBanner,
         }),
       catch: (error) =>
         new ConfigInvalid({

@@ -89,6 +89,25 @@ export default register({ name: "k", main: foreign(Unikernel, "Hello"), devices:
   })
 })
 
+describe("dependencies in CommonJS", () => {
+  it("configures, builds and runs a unikernel whose CommonJS module requires a Node module", () => {
+    const dir = tempUnikernel("commonjs", {
+      "legacy.cjs": `const { EventEmitter } = require("events")\nmodule.exports = { greet: () => { const e = new EventEmitter(); let said = ""; e.on("x", (w) => { said = w }); e.emit("x", "hello from CommonJS"); return said } }\n`,
+      "legacy.d.cts": "declare const legacy: { greet(): string }\nexport = legacy\n",
+      "unikernel.ts": `
+import { Effect } from "effect"
+import legacy from "./legacy.cjs"
+export const Hello = Effect.log(legacy.greet())
+`,
+      "config.ts": config(`export default register({ name: "commonjs", main: foreign(Unikernel, "Hello"), devices: [] })`),
+    })
+    const ran = cli("run", dir)
+    expect(ran.stderr).not.toContain("Dynamic require")
+    expect(ran.code).toBe(0)
+    expect(logLines(ran.stderr)).toContain("INF [application] hello from CommonJS")
+  })
+})
+
 describe("steps, staleness and clean", () => {
   it("runs build steps, rebuilds when the program changes, and clean leaves only the sources", () => {
     const dir = tempUnikernel("steps", {
