@@ -4,18 +4,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
-import * as net from "node:net"
 import * as path from "node:path"
+import { freePort } from "../freePort.ts"
 import { cli, logLines, root, runWhile } from "./cli.ts"
-
-/** A free loopback port. */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 /** `echo -n TEXT | nc ARGS`. */
 const nc = (text: string, ...args: Array<string>) => {

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Queue, Stream } from "effect"
-import * as net from "node:net"
 import { layerSocket } from "../../../src/net/socket/SocketStack.ts"
 import { Stack } from "../../../src/net/Stack.ts"
+import { freePort as freeTcpPort } from "../../freePort.ts"
 import { readMixed } from "../flowReads.ts"
 import type { Datagram } from "../../../src/net/Stack.ts"
 
@@ -14,14 +14,7 @@ const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (data: Uint8Array) => new TextDecoder().decode(data)
 
 /** A free TCP/UDP port on loopback, as the kernel picks it. */
-const freePort = Effect.promise(() =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-)
+const freePort = Effect.promise(freeTcpPort)
 
 describe("socket stack", () => {
   it.live("delivers UDP datagrams to a listener, with their source and a chosen source port", () =>

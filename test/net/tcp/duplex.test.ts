@@ -5,6 +5,7 @@ import { toDuplex } from "../../../src/net/FlowDuplex.ts"
 import { makeTcp } from "../../../src/net/tcp/TcpLayer.ts"
 import { toSink } from "../../../src/net/FlowSink.ts"
 import { linked } from "./linked.ts"
+import { httpRequest } from "./httpRequest.ts"
 import { pattern } from "./transfer.ts"
 
 const stacks = Effect.gen(function* () {
@@ -27,21 +28,7 @@ describe("Node interop", () => {
         socket.on("close", () => resume(Effect.void))
         server.emit("connection", socket)
       }))
-      const get = (path: string) =>
-        Effect.gen(function* () {
-          const flow = yield* a.connect({ address: "10.0.0.2", port: 80 })
-          return yield* Effect.promise(() =>
-            new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
-              const req = http.request({ createConnection: () => toDuplex(flow) as never, path, headers: { connection: "close" } }, (res) => {
-                const parts: Array<Buffer> = []
-                res.on("data", (chunk: Buffer) => parts.push(chunk))
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }))
-              })
-              req.on("error", reject)
-              req.end()
-            })
-          )
-        }).pipe(Effect.scoped)
+      const get = (path: string) => httpRequest(a, { address: "10.0.0.2", port: 80 }, path)
       const small = yield* get("/effect")
       expect(small.status).toBe(200)
       expect(small.body.toString()).toBe("hello /effect")
