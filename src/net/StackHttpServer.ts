@@ -2,9 +2,9 @@
  * Effect's `HttpServer` over the `Stack`'s TCP: `HttpRouter.serve(app)` and
  * `HttpServer.serve(handler)` answer on a port of our stack (direct or
  * socket) as they would on a Node `http.Server`. Node's HTTP parser reads
- * each flow through `toDuplex`, and `@effect/platform-node` turns its
- * requests into `HttpServerRequest`s, so requests, bodies, streaming
- * responses and client aborts behave as on `NodeHttpServer`.
+ * each flow through `toDuplex`, and `@effect/platform-node`'s handler turns
+ * its requests into `HttpServerRequest`s, as `NodeHttpServer` does for a
+ * listening Node server.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer, Result, Scope } from "effect"
@@ -15,7 +15,7 @@ import { toDuplex } from "./FlowDuplex.ts"
 import { Stack } from "./Stack.ts"
 import type { StackError } from "./Stack.ts"
 
-/** Where and how the server answers. */
+/** Where the server listens. */
 export interface StackHttpServerOptions {
   /** The TCP port to accept connections on. */
   readonly port: number
