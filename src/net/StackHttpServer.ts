@@ -4,7 +4,8 @@
  * socket) as they would on a Node `http.Server`. Node's HTTP parser reads
  * each flow through `toDuplex`, and `@effect/platform-node`'s handler turns
  * its requests into `HttpServerRequest`s, as `NodeHttpServer` does for a
- * listening Node server.
+ * listening Node server; a response still being sent when its client goes
+ * away is interrupted.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer, Result, Scope } from "effect"

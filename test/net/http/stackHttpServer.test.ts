@@ -5,7 +5,7 @@
  * and on the socket stack (requests from Node's `fetch` over the host's TCP).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
+import { Context, Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { Switch } from "../../../src/net/NetifSwitch.ts"
 import { layerSocket } from "../../../src/net/socket/SocketStack.ts"
@@ -18,7 +18,10 @@ import { pattern } from "../tcp/transfer.ts"
 
 const SERVER = { address: "10.0.0.3", port: 8080 }
 
-/** The routes under test: text, an echo of the request body, a streamed body. */
+/** Responses of `/endless` still being streamed. */
+const endless = { streaming: 0 }
+
+/** The routes under test: text, an echo of the request body, streamed bodies (one that never ends). */
 const routes = Layer.mergeAll(
   HttpRouter.add("GET", "/hello", HttpServerResponse.text("hello from Effect over our TCP")),
   HttpRouter.add("POST", "/echo", (request) =>
@@ -26,6 +29,12 @@ const routes = Layer.mergeAll(
   HttpRouter.add("GET", "/stream", HttpServerResponse.stream(
     Stream.fromIterable([0, 1, 2, 3].map((n) => new TextEncoder().encode(`part ${n};`))),
   )),
+  HttpRouter.add("GET", "/endless", Effect.sync(() => {
+    endless.streaming++
+    return HttpServerResponse.stream(Stream.fromEffectSchedule(Effect.succeed(new TextEncoder().encode("tick;")), Schedule.spaced("5 millis")).pipe(
+      Stream.ensuring(Effect.sync(() => endless.streaming--)),
+    ))
+  })),
   HttpRouter.add("GET", "/where", (request) => Effect.succeed(HttpServerResponse.text(Option.getOrElse(request.remoteAddress, () => "unknown")))),
 )
 
@@ -63,6 +72,20 @@ describe("StackHttpServer: Effect's HttpServer over our TCP", () => {
       const missing = yield* httpRequest(client.tcp, SERVER, "/nope")
       expect(missing.status).toBe(404)
     }).pipe(Effect.scoped))
+
+  it.live("interrupts a streaming response when the client goes away", () =>
+    Effect.gen(function* () {
+      const { client } = yield* setUp(yield* Effect.scope)
+      const flow = yield* client.tcp.connect(SERVER)
+      yield* flow.write(new TextEncoder().encode("GET /endless HTTP/1.1\r\nhost: unikernel\r\n\r\n"))
+      let received = ""
+      while (received.split("tick;").length < 4) received += new TextDecoder().decode((yield* flow.read) ?? new Uint8Array())
+      expect(received).toMatch(/^HTTP\/1\.1 200 OK/)
+      expect(endless.streaming).toBe(1)
+      yield* flow.close
+      while (endless.streaming > 0) yield* Effect.sleep("5 millis")
+      expect(endless.streaming).toBe(0)
+    }).pipe(Effect.scoped, Effect.timeout("5 seconds")))
 
   it.live("stops accepting connections when its scope closes", () =>
     Effect.gen(function* () {
