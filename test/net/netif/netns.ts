@@ -44,6 +44,26 @@ export const scratchNamespace = Effect.gen(function* () {
   return { ns, ifname: `euk${id}` }
 })
 
+/** One end of a veth pair: its namespace, and the address (/24) the kernel gives it, if any. */
+export interface VethEnd {
+  readonly ns: string
+  readonly address?: string
+}
+
+/**
+ * A veth pair, end `va` in `a.ns` and `vb` in `b.ns`, both up. An end with an
+ * address gets it; one without gets no IPv6 link-local address either, so the
+ * kernel sends nothing on it by itself (a stack of ours owns that link).
+ */
+export const vethPair = (a: VethEnd, b: VethEnd): void => {
+  ip("-n", a.ns, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", b.ns)
+  for (const [name, end] of [["va", a], ["vb", b]] as const) {
+    if (end.address === undefined) ip("-n", end.ns, "link", "set", name, "addrgenmode", "none")
+    else ip("-n", end.ns, "addr", "add", `${end.address}/24`, "dev", name)
+    ip("-n", end.ns, "link", "set", name, "up")
+  }
+}
+
 /** Moves our TAP into `ns`, gives the kernel side `address` (CIDR) and brings it up, without IPv6 chatter. */
 export const moveIntoNamespace = (ns: string, tap: string, address: string) =>
   Effect.sync(() => {

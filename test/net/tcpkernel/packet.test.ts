@@ -11,7 +11,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
 import { join } from "node:path"
-import { ethtoolSkipReason, ip, kernelRxPackets, scratchNamespace } from "../netif/netns.ts"
+import { ethtoolSkipReason, kernelRxPackets, scratchNamespace, vethPair } from "../netif/netns.ts"
 import { spawnIn, spawnScoped, tcpKernelSkipReason } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason() ?? ethtoolSkipReason()
@@ -47,11 +47,7 @@ describe.skipIf(reason !== undefined)("TCP over AF_PACKET with the kernel (root,
     Effect.gen(function* () {
       const { ns: ours } = yield* scratchNamespace
       const { ns: kernel } = yield* scratchNamespace
-      ip("-n", ours, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", kernel)
-      ip("-n", ours, "link", "set", "va", "addrgenmode", "none")
-      ip("-n", ours, "link", "set", "va", "up")
-      ip("-n", kernel, "addr", "add", `${KERNEL_SIDE}/24`, "dev", "vb")
-      ip("-n", kernel, "link", "set", "vb", "up")
+      vethPair({ ns: ours }, { ns: kernel, address: KERNEL_SIDE })
       spawnSync("ip", ["netns", "exec", ours, "ethtool", "-K", "va", "gro", "on"])
       // A veth hands its peer the kernel's TCP segments unsegmented and unsummed (up to 64 KiB, checksums partial):
       // without offload our socket could not take them, so the kernel side segments and sums them first, as for a wire.

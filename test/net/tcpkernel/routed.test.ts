@@ -13,7 +13,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { ethtoolSkipReason, ip, scratchNamespace } from "../netif/netns.ts"
+import { ethtoolSkipReason, ip, scratchNamespace, vethPair } from "../netif/netns.ts"
 import { directOnTap, KERNEL, peer, peerReport, spawnIn, tcpKernelSkipReason } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason() ?? ethtoolSkipReason()
@@ -42,11 +42,7 @@ describe.skipIf(reason !== undefined)("checksums the kernel completes for us (ro
     Effect.gen(function* () {
       const { ns, stack } = yield* directOnTap({}, true, KERNEL)
       const { ns: far } = yield* scratchNamespace
-      ip("-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", far)
-      ip("-n", ns, "addr", "add", `${ROUTER}/24`, "dev", "va")
-      ip("-n", ns, "link", "set", "va", "up")
-      ip("-n", far, "addr", "add", `${FAR}/24`, "dev", "vb")
-      ip("-n", far, "link", "set", "vb", "up")
+      vethPair({ ns, address: ROUTER }, { ns: far, address: FAR })
       ip("-n", far, "route", "add", "default", "via", ROUTER)
       const inNs = (...args: Array<string>) => spawnSync("ip", ["netns", "exec", ns, ...args], { encoding: "utf8" })
       inNs("sysctl", "-qw", "net.ipv4.ip_forward=1")
