@@ -122,8 +122,10 @@ export class TcpEngine implements TransportProtocol {
       return
     }
     const listener = this.listeners.get(seg.destinationPort)
-    if (listener !== undefined && isBareSyn(seg)) this.passiveOpen(listener, source, destination, seg, now)
-    else if (listener === undefined || (seg.flags & (Flags.RST | Flags.SYN)) !== Flags.SYN) this.resetFor(source, destination, seg)
+    if (listener === undefined) this.resetFor(source, destination, seg)
+    else if (isBareSyn(seg)) this.passiveOpen(listener, source, destination, seg, now)
+    else if ((seg.flags & (Flags.ACK | Flags.RST)) === Flags.ACK) this.resetFor(source, destination, seg)
+    // RFC 9293 §3.10.7.2, LISTEN: an RST is ignored, and so is anything else with neither ACK nor a bare SYN (FIN, NULL or Xmas probes, SYN+FIN).
   }
 
   /** `TransportProtocol.beginBatch`: hold output back until `endBatch`. */

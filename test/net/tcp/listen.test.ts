@@ -70,4 +70,46 @@ describe("listeners: bounded SYN queue and backlog", () => {
     expect(late.closeReason).toBe("reset")
     expect(client.state).toBe("ESTABLISHED")
   })
+
+  it("answers probes as RFC 9293 says: a listening port drops FIN, NULL, Xmas and SYN+FIN and resets ACKs; a closed port resets all", () => {
+    const sim = new Sim(64, clean)
+    const listener = sim.b.engine.listen(80)
+    if (typeof listener === "string") throw new Error(listener)
+    sim.record = true
+    const probes = {
+      fin: Flags.FIN,
+      null: 0,
+      xmas: Flags.FIN | Flags.PSH | Flags.URG,
+      "syn+fin": Flags.SYN | Flags.FIN,
+      rst: Flags.RST,
+      ack: Flags.ACK,
+      "syn+ack": Flags.SYN | Flags.ACK,
+    }
+    /** The flags of B's replies to one probe of `flags` to `port`. */
+    const replies = (port: number, flags: number): Array<number> => {
+      sim.b.sent.length = 0
+      sim.inject(sim.b, sim.a.address, craft({
+        sourcePort: 40000,
+        destinationPort: port,
+        sequenceNumber: 1000,
+        acknowledgmentNumber: 5000,
+        flags,
+        window: 1024,
+      }, sim.a.address, sim.b.address))
+      return sim.b.sent.map((s) => s.flags)
+    }
+    const answers = (port: number) => Object.fromEntries(Object.entries(probes).map(([name, flags]) => [name, replies(port, flags)]))
+    expect(answers(80)).toEqual({ fin: [], null: [], xmas: [], "syn+fin": [], rst: [], ack: [Flags.RST], "syn+ack": [Flags.RST] })
+    expect(answers(81)).toEqual({
+      fin: [Flags.RST | Flags.ACK],
+      null: [Flags.RST | Flags.ACK],
+      xmas: [Flags.RST | Flags.ACK],
+      "syn+fin": [Flags.RST | Flags.ACK],
+      rst: [],
+      ack: [Flags.RST],
+      "syn+ack": [Flags.RST],
+    })
+    expect(listener.halfOpen).toBe(0)
+    expect(sim.b.engine.connectionCount).toBe(0)
+  })
 })
