@@ -45,8 +45,14 @@ export interface TcpConfig {
   readonly windowScaling: boolean
   /** Connections of a listener established but not yet accepted, at most. */
   readonly backlog: number
-  /** Half-open connections (SYN-RECEIVED) per listener, at most; the oldest is dropped for a new one. */
+  /**
+   * Half-open connections (SYN-RECEIVED) per listener, at most. Once it is
+   * full, SYNs are answered with SYN cookies (`synCookies`) or, without
+   * them, the oldest half-open connection is dropped for the new one.
+   */
   readonly synQueue: number
+  /** Answer SYNs with SYN cookies (RFC 4987 §3.6) while the SYN queue is full, so that a SYN flood cannot lock clients out. */
+  readonly synCookies: boolean
   /** Out-of-order ranges kept per connection; a segment that would need more is dropped. */
   readonly maxOutOfOrderRanges: number
   /** Challenge ACKs (RFC 5961 §7) per connection per second, at most. */
@@ -71,6 +77,7 @@ export const defaultConfig: TcpConfig = {
   windowScaling: true,
   backlog: 128,
   synQueue: 256,
+  synCookies: true,
   maxOutOfOrderRanges: 32,
   challengeAckLimit: 10,
 }

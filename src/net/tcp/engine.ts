@@ -4,7 +4,8 @@
  * connections or to listeners, answers segments to nowhere with RST
  * (RFC 9293 §3.10.7.1), reopens TIME-WAIT tuples for a new SYN
  * (RFC 6191 / RFC 1122 §4.2.2.13), opens connections with RFC 6528 ISNs and
- * ephemeral ports, writes segments through the `IpSender`, and keeps the
+ * ephemeral ports, answers SYNs with SYN cookies while a listener's SYN queue
+ * is full (RFC 4987 §3.6), writes segments through the `IpSender`, and keeps the
  * earliest timer deadline of all connections for the shell's single timer.
  * Everything is synchronous; time is passed in by the caller.
  */
@@ -21,6 +22,7 @@ import type { IsnGenerator } from "./isn.ts"
 import { makeIsnGenerator } from "./isn.ts"
 import { Listener } from "./listener.ts"
 import { sendSyn, transmit } from "./output.ts"
+import { COOKIE_LIFETIME_MS, cookieOptions, decodeOptions, encodeTsVal, SynCookies } from "./synCookies.ts"
 import { runTimers } from "./timers.ts"
 
 /** The first ephemeral port (RFC 6335 §6). */
@@ -39,6 +41,9 @@ export interface EngineStats {
   /** Segments dropped at parsing (bad checksum, malformed). */
   segmentsRejected: number
   resetsSent: number
+  /** SYN-ACKs sent with a SYN cookie, and connections opened from a returned one. */
+  synCookiesSent: number
+  synCookiesAccepted: number
 }
 
 /** How to build an engine. */
@@ -57,12 +62,13 @@ const tupleKey = (address: number, port: number): number => address * 65536 + po
 export class TcpEngine implements TransportProtocol {
   readonly protocol = PROTOCOL
   readonly config: TcpConfig
-  readonly stats: EngineStats = { segmentsReceived: 0, segmentsRejected: 0, resetsSent: 0 }
+  readonly stats: EngineStats = { segmentsReceived: 0, segmentsRejected: 0, resetsSent: 0, synCookiesSent: 0, synCookiesAccepted: 0 }
   /** Called when the earliest deadline moved earlier (the shell's timer must wake). */
   onWake: () => void = () => {}
   private readonly ip: IpSender
   private readonly random: () => number
   private readonly isn: IsnGenerator
+  private readonly cookies: SynCookies
   /** remote (address, port) → local (address, port) → connection. */
   private readonly connections = new Map<number, Map<number, Connection>>()
   private readonly listeners = new Map<number, Listener>()
@@ -78,6 +84,7 @@ export class TcpEngine implements TransportProtocol {
     this.config = makeConfig(options.config)
     this.random = options.random
     this.isn = makeIsnGenerator(options.random)
+    this.cookies = new SynCookies(options.random)
     this.host = {
       config: this.config,
       transmit: (c, header, payloadOffset) => this.transmit(c, header, payloadOffset),
@@ -124,7 +131,9 @@ export class TcpEngine implements TransportProtocol {
     const listener = this.listeners.get(seg.destinationPort)
     if (listener === undefined) this.resetFor(source, destination, seg)
     else if (isBareSyn(seg)) this.passiveOpen(listener, source, destination, seg, now)
-    else if ((seg.flags & (Flags.ACK | Flags.RST)) === Flags.ACK) this.resetFor(source, destination, seg)
+    else if ((seg.flags & (Flags.ACK | Flags.RST)) === Flags.ACK && !this.openFromCookie(listener, source, destination, seg, now)) {
+      this.resetFor(source, destination, seg)
+    }
     // RFC 9293 §3.10.7.2, LISTEN: an RST is ignored, and so is anything else with neither ACK nor a bare SYN (FIN, NULL or Xmas probes, SYN+FIN).
   }
 
@@ -226,6 +235,30 @@ export class TcpEngine implements TransportProtocol {
     return c.tsOk && ts !== undefined ? seqGt(ts.tsVal, c.tsRecent) : seqGt(seg.sequenceNumber, c.rcvNxt)
   }
 
+  /** A connection's control block, not yet registered (`create` registers it). */
+  private block(
+    localAddress: number,
+    localPort: number,
+    remoteAddress: number,
+    remotePort: number,
+    iss: number,
+    passive: boolean,
+    now: number,
+    timestampOffset = this.isn.timestampOffset(localAddress, localPort, remoteAddress, remotePort),
+  ): Connection {
+    return new Connection(this.host, {
+      localAddress,
+      localPort,
+      remoteAddress,
+      remotePort,
+      iss,
+      maxSegment: this.ip.maxSegment,
+      maxOffloadSegment: this.ip.maxOffloadSegment,
+      timestampOffset,
+      passive,
+    }, now)
+  }
+
   private create(
     localAddress: number,
     localPort: number,
@@ -235,17 +268,7 @@ export class TcpEngine implements TransportProtocol {
     passive: boolean,
     now: number,
   ): Connection {
-    const c = new Connection(this.host, {
-      localAddress,
-      localPort,
-      remoteAddress,
-      remotePort,
-      iss,
-      maxSegment: this.ip.maxSegment,
-      maxOffloadSegment: this.ip.maxOffloadSegment,
-      timestampOffset: this.isn.timestampOffset(localAddress, localPort, remoteAddress, remotePort),
-      passive,
-    }, now)
+    const c = this.block(localAddress, localPort, remoteAddress, remotePort, iss, passive, now)
     const key = tupleKey(remoteAddress, remotePort)
     let inner = this.connections.get(key)
     if (inner === undefined) {
@@ -257,6 +280,10 @@ export class TcpEngine implements TransportProtocol {
   }
 
   private passiveOpen(listener: Listener, source: number, destination: number, seg: Segment, now: number): void {
+    if (this.config.synCookies && listener.synQueueFull) {
+      this.sendCookie(listener, source, destination, seg, now)
+      return
+    }
     const iss = this.isn.next(destination, seg.destinationPort, source, seg.sourcePort, now)
     const c = this.create(destination, seg.destinationPort, source, seg.sourcePort, iss, true, now)
     this.owners.set(c, listener)
@@ -264,6 +291,48 @@ export class TcpEngine implements TransportProtocol {
     negotiate(c, seg)
     sendSyn(c, now)
     this.reschedule(c)
+  }
+
+  /**
+   * Answer a SYN with a SYN-ACK whose ISS is a cookie, keeping nothing: the
+   * SYN-ACK comes from a control block that is not registered, whose TSval
+   * (through its timestamp offset) carries the options the cookie cannot.
+   */
+  private sendCookie(listener: Listener, source: number, destination: number, seg: Segment, now: number): void {
+    const options = cookieOptions(seg.options)
+    const iss = this.cookies.make(destination, seg.destinationPort, source, seg.sourcePort, seg.sequenceNumber, options.mss!, now)
+    const tsVal = encodeTsVal((this.isn.timestampOffset(destination, seg.destinationPort, source, seg.sourcePort) + Math.floor(now)) >>> 0, options)
+    const c = this.block(destination, seg.destinationPort, source, seg.sourcePort, iss, true, now, (tsVal - Math.floor(now)) >>> 0)
+    negotiate(c, { ...seg, options })
+    sendSyn(c, now)
+    listener.cookieSentAt = now
+    this.stats.synCookiesSent++
+  }
+
+  /**
+   * An ACK for no connection at a listener: if it returns one of our
+   * cookies, the connection it stands for, established with what the cookie
+   * carried, and the segment processed in it. False if it is no cookie. A
+   * valid cookie while the backlog is full is dropped, as the handshake's
+   * last ACK would be: the peer sends again.
+   */
+  private openFromCookie(listener: Listener, source: number, destination: number, seg: Segment, now: number): boolean {
+    if ((seg.flags & Flags.SYN) !== 0 || listener.cookieSentAt === undefined || now - listener.cookieSentAt > COOKIE_LIFETIME_MS) return false
+    const peerIsn = seqAdd(seg.sequenceNumber, -1)
+    const iss = seqAdd(seg.acknowledgmentNumber, -1)
+    const mss = this.cookies.check(destination, seg.destinationPort, source, seg.sourcePort, peerIsn, iss, now)
+    if (mss === undefined) return false
+    if (listener.backlogFull) return true
+    const c = this.create(destination, seg.destinationPort, source, seg.sourcePort, iss, true, now)
+    this.owners.set(c, listener)
+    negotiate(c, { ...seg, sequenceNumber: peerIsn, options: decodeOptions(mss, seg.options) })
+    // The SYN-ACK went out, when is not known: no RTT sample but from the timestamps (Karn's rule).
+    c.sndNxt = seqAdd(iss, 1)
+    c.retries = 1
+    this.stats.synCookiesAccepted++
+    segmentArrives(c, seg, now)
+    this.reschedule(c)
+    return true
   }
 
   /** RFC 9293 §3.10.7.1: answer a segment for no connection with RST (never an RST). */

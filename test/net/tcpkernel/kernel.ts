@@ -9,10 +9,14 @@ import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
-import { layerDirect } from "../../../src/net/direct/DirectStack.ts"
+import { layerDirectWith } from "../../../src/net/direct/DirectStack.ts"
+import { DirectTcp } from "../../../src/net/direct/DirectTcp.ts"
+import { IpLayer } from "../../../src/net/direct/IpLayer.ts"
 import { layerTap } from "../../../src/net/NetifTap.ts"
 import { Stack } from "../../../src/net/Stack.ts"
 import type { Flow, TcpError } from "../../../src/net/Stack.ts"
+import type { TcpEngine } from "../../../src/net/tcp/engine.ts"
+import { makeTcp } from "../../../src/net/tcp/TcpLayer.ts"
 import type { TcpOptions } from "../../../src/net/tcp/TcpLayer.ts"
 import { kernelSkipReason, moveIntoNamespace, scratchNamespace } from "../netif/netns.ts"
 
@@ -32,7 +36,8 @@ export const tcpKernelSkipReason = (): string | undefined =>
  * A direct stack (TCP configured by `tcp`) on a TAP moved into a fresh
  * namespace whose kernel side is `KERNEL`; `offload` (the TAP's default)
  * opens the TAP with TCP segmentation and checksum offload; `gateway`
- * (e.g. `KERNEL`) routes beyond the TAP's subnet.
+ * (e.g. `KERNEL`) routes beyond the TAP's subnet. With the stack comes its
+ * TCP engine, for its counters.
  */
 export const directOnTap = (tcp: TcpOptions = {}, offload = true, gateway?: string) =>
   Effect.gen(function* () {
@@ -40,8 +45,14 @@ export const directOnTap = (tcp: TcpOptions = {}, offload = true, gateway?: stri
     const netif = yield* Layer.build(layerTap({ name: ifname, offload }))
     // Up on the kernel side before the stack starts: its gratuitous ARP then goes out.
     yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
-    const context = yield* Layer.build(layerDirect({ cidr: `${US}/24`, gateway }, tcp).pipe(Layer.provide(Layer.succeedContext(netif))))
-    return { ns, ifname, stack: Context.get(context, Stack) }
+    let engine: TcpEngine | undefined
+    const tcpLayer = Layer.effect(DirectTcp, Effect.gen(function* () {
+      const made = yield* makeTcp(yield* IpLayer, tcp)
+      engine = made.engine
+      return DirectTcp.of({ listen: made.listen, connect: made.connect })
+    }))
+    const context = yield* Layer.build(layerDirectWith({ cidr: `${US}/24`, gateway }, tcpLayer).pipe(Layer.provide(Layer.succeedContext(netif))))
+    return { ns, ifname, stack: Context.get(context, Stack), engine: engine! }
   })
 
 /** A child process: its output so far, and its exit. */

@@ -1,0 +1,98 @@
+/**
+ * Real attack tools against our TCP over a TAP, in a namespace the test
+ * creates: nmap's scans (SYN, FIN, NULL, Xmas, ACK, fragmented SYN, OS
+ * detection) must see exactly the ports we listen on, as RFC 9293 has a host
+ * answer each probe; an hping3 SYN flood from random sources must keep the
+ * half-open connections within the SYN queue's bound while clients still
+ * get through on SYN cookies. Skipped, with the reason printed, without
+ * root, /dev/net/tun, the addon, nc, nmap or hping3.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { spawnSync } from "node:child_process"
+import { directOnTap, echo, KERNEL, peer, peerReport, spawnIn, tcpKernelSkipReason, US } from "./kernel.ts"
+
+const missing = (command: string) => spawnSync(command, ["--version"], { stdio: "ignore" }).error !== undefined
+const reason = tcpKernelSkipReason() ??
+  (missing("nmap") ? "no `nmap` (Debian: apt-get install -y nmap)" : undefined) ??
+  (missing("hping3") ? "no `hping3` (Debian: apt-get install -y hping3)" : undefined)
+if (reason !== undefined) console.log(`skipping TCP tests against nmap and hping3: ${reason}`)
+
+/** The ports we listen on (each echoes), and the ports scanned. */
+const OPEN = [80, 443, 8080]
+const SCANNED = "75-85,443,8080"
+const scannedPorts = [...Array.from({ length: 11 }, (_, i) => 75 + i), 443, 8080]
+
+/** Port → state from nmap's grepable output (`-oG -`). */
+const portStates = (grepable: string): Map<number, string> => {
+  const states = new Map<number, string>()
+  const ports = /Ports: ([^\t\n]*)/.exec(grepable)?.[1] ?? ""
+  for (const entry of ports.split(", ")) {
+    const [port, state] = entry.split("/")
+    if (port !== undefined && state !== undefined && port !== "") states.set(Number(port), state)
+  }
+  return states
+}
+
+/** The state every scanned port should show: `open` for ours, `closed` for the rest. */
+const expected = (open: string, closed: string) => new Map(scannedPorts.map((port) => [port, OPEN.includes(port) ? open : closed]))
+
+/** A direct stack echoing on `OPEN`, its TCP configured by `config`, routing beyond its subnet through `gateway`. */
+const echoStack = (config: { readonly synQueue?: number } = {}, gateway?: string) =>
+  Effect.gen(function* () {
+    const world = yield* directOnTap({ config }, true, gateway)
+    for (const port of OPEN) yield* world.stack.tcp.listen(port, echo)
+    return world
+  })
+
+/** `nc` from the namespace to our port 8080: what it got back. */
+const echoed = (ns: string, text: string) =>
+  Effect.flatMap(spawnIn(ns, "sh", ["-c", `printf '${text}' | nc -N -w 5 ${US} 8080`]), (nc) => nc.exited)
+
+describe.skipIf(reason !== undefined)("TCP against nmap and hping3 (root, network namespace)", () => {
+  it.live("nmap's SYN, FIN, NULL, Xmas, ACK and fragmented scans see exactly our listening ports", () =>
+    Effect.gen(function* () {
+      const { ns, engine } = yield* echoStack()
+      const scan = (...args: Array<string>) =>
+        Effect.flatMap(spawnIn(ns, "nmap", [...args, "-Pn", "-n", "-p", SCANNED, "-oG", "-", US]), (p) => Effect.map(p.exited, portStates))
+      expect(yield* scan("-sS")).toEqual(expected("open", "closed"))
+      expect(yield* scan("-sS", "-f")).toEqual(expected("open", "closed"))
+      // RFC 9293 §3.10.7.2: a listening port drops segments without SYN, ACK or RST; a closed one resets them.
+      for (const kind of ["-sF", "-sN", "-sX"]) expect(yield* scan(kind)).toEqual(expected("open|filtered", "closed"))
+      expect(yield* scan("-sA")).toEqual(expected("unfiltered", "unfiltered"))
+      expect(yield* echoed(ns, "still serving")).toBe("still serving")
+      expect(engine.stats.segmentsRejected).toBe(0)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("nmap's OS detection probes get answers and leave the stack serving", () =>
+    Effect.gen(function* () {
+      const { ns } = yield* echoStack()
+      const os = yield* Effect.flatMap(spawnIn(ns, "nmap", ["-O", "-Pn", "-n", "-p", "80,81", US]), (p) => p.exited)
+      expect(os).toMatch(/80\/tcp\s+open/)
+      expect(os).toMatch(/81\/tcp\s+closed/)
+      // The fingerprint's probes of an open port without SYN (T2, T3) go unanswered, as on Linux.
+      expect(os).toMatch(/T2\(R=N\)/)
+      expect(os).toMatch(/T3\(R=N\)/)
+      expect(yield* echoed(ns, "after nmap -O")).toBe("after nmap -O")
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("an hping3 SYN flood from random sources stays within the SYN queue, and clients get through on cookies", () =>
+    Effect.gen(function* () {
+      const synQueue = 64
+      // Through the kernel side as gateway, our SYN-ACKs to the flood's made-up sources go nowhere and get no answer.
+      const { ns, engine } = yield* echoStack({ synQueue }, KERNEL)
+      // 50,000 SYNs a second at most, which the stack keeps up with here (hping3 --flood outruns it, and the
+      // TAP then drops clients' segments too).
+      yield* spawnIn(ns, "hping3", ["-q", "-S", "-p", "8080", "-i", "u20", "--rand-source", US])
+      let most = 0
+      const sample = setInterval(() => (most = Math.max(most, engine.connectionCount)), 20)
+      yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(sample)))
+      while (engine.stats.synCookiesSent === 0) yield* Effect.sleep("20 millis")
+      // 20 clients at once, each echoed.
+      const clients = yield* peerReport(yield* peer(ns, "echo-connect", US, 8080, 20))
+      expect(clients.bytes).toBe(20)
+      expect(engine.stats.synCookiesAccepted).toBe(20)
+      expect(engine.stats.synCookiesSent).toBeGreaterThan(1000)
+      expect(most).toBeLessThanOrEqual(synQueue + 20)
+    }).pipe(Effect.scoped), 60_000)
+})
