@@ -184,7 +184,7 @@ export class TcpEngine implements TransportProtocol {
       if (!seqGt(iss, old.sndNxt)) iss = seqAdd(old.sndNxt, 65536)
       old.terminate("closed")
     }
-    const c = this.create(localAddress, port, remoteAddress, remotePort, iss, false, now)
+    const c = this.register(this.block(localAddress, port, remoteAddress, remotePort, iss, false, now))
     sendSyn(c, now)
     this.reschedule(c)
     return c
@@ -235,7 +235,7 @@ export class TcpEngine implements TransportProtocol {
     return c.tsOk && ts !== undefined ? seqGt(ts.tsVal, c.tsRecent) : seqGt(seg.sequenceNumber, c.rcvNxt)
   }
 
-  /** A connection's control block, not yet registered (`create` registers it). */
+  /** A connection's control block, not yet registered. */
   private block(
     localAddress: number,
     localPort: number,
@@ -259,23 +259,15 @@ export class TcpEngine implements TransportProtocol {
     }, now)
   }
 
-  private create(
-    localAddress: number,
-    localPort: number,
-    remoteAddress: number,
-    remotePort: number,
-    iss: number,
-    passive: boolean,
-    now: number,
-  ): Connection {
-    const c = this.block(localAddress, localPort, remoteAddress, remotePort, iss, passive, now)
-    const key = tupleKey(remoteAddress, remotePort)
+  /** Demultiplex segments of `c`'s 4-tuple to it from now on. */
+  private register(c: Connection): Connection {
+    const key = tupleKey(c.remoteAddress, c.remotePort)
     let inner = this.connections.get(key)
     if (inner === undefined) {
       inner = new Map()
       this.connections.set(key, inner)
     }
-    inner.set(tupleKey(localAddress, localPort), c)
+    inner.set(tupleKey(c.localAddress, c.localPort), c)
     return c
   }
 
@@ -285,7 +277,7 @@ export class TcpEngine implements TransportProtocol {
       return
     }
     const iss = this.isn.next(destination, seg.destinationPort, source, seg.sourcePort, now)
-    const c = this.create(destination, seg.destinationPort, source, seg.sourcePort, iss, true, now)
+    const c = this.register(this.block(destination, seg.destinationPort, source, seg.sourcePort, iss, true, now))
     this.owners.set(c, listener)
     listener.addHalfOpen(c)?.terminate("closed")
     negotiate(c, seg)
@@ -323,7 +315,7 @@ export class TcpEngine implements TransportProtocol {
     const mss = this.cookies.check(destination, seg.destinationPort, source, seg.sourcePort, peerIsn, iss, now)
     if (mss === undefined) return false
     if (listener.backlogFull) return true
-    const c = this.create(destination, seg.destinationPort, source, seg.sourcePort, iss, true, now)
+    const c = this.register(this.block(destination, seg.destinationPort, source, seg.sourcePort, iss, true, now))
     this.owners.set(c, listener)
     negotiate(c, { ...seg, sequenceNumber: peerIsn, options: decodeOptions(mss, seg.options) })
     // The SYN-ACK went out, when is not known: no RTT sample but from the timestamps (Karn's rule).
