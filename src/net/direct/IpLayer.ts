@@ -14,7 +14,7 @@
  * deadline appears; one writer fiber sends what transports queued outside
  * the receive fiber. A gratuitous ARP announces our address at start.
  */
-import { Clock, Context, Duration, Effect, Latch, Layer, Random, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Latch, Layer, Stream } from "effect"
 import type { Scope } from "effect"
 import * as Log from "../../core/Log.ts"
 import type { ArpStats } from "../engine/arp.ts"
@@ -109,7 +109,6 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       arpLimits: settings.arp,
       reassemblyLimits: settings.reassembly,
       now: () => clock.currentTimeMillisUnsafe(),
-      firstIdentification: yield* Random.nextIntBetween(0, 0xffff),
       onOutput: () => {
         if (flushingInline || writerWakeQueued) return
         writerWakeQueued = true

@@ -23,7 +23,9 @@ import * as Ipv4Wire from "../wire/ipv4.ts"
 import * as Tcp from "../wire/tcp.ts"
 import { ArpEngine, ethernetDestination } from "./arp.ts"
 import type { ArpLimits, Failed, Resolved } from "./arp.ts"
+import { cryptoRandom } from "./cryptoRandom.ts"
 import { echoLength, quoteOf, writeEcho, writeUnreachable } from "./icmp.ts"
+import { Identification } from "./identification.ts"
 import { FramePool } from "../FramePool.ts"
 import type { FrameBatch } from "../Netif.ts"
 import { packetize } from "./packetize.ts"
@@ -53,8 +55,8 @@ export interface Ipv4EngineOptions {
   readonly now: () => number
   /** TTL of the packets we send (default 64). */
   readonly ttl?: number
-  /** Seed of the IPv4 identification counter (default 0). */
-  readonly firstIdentification?: number
+  /** 32-bit random values for the identification key and counters (default: `crypto.getRandomValues`). */
+  readonly random?: () => number
   /** Called when the outbox goes from empty to non-empty. */
   readonly onOutput?: () => void
   /** Called when a deadline appears that is earlier than the one the timer is armed for. */
@@ -133,7 +135,7 @@ export class Ipv4Engine {
   private readonly waiters = new Map<Ipv4, Set<ResolutionCallback>>()
   private out: Array<Uint8Array> = []
   private faults: Array<string> = []
-  private identification: number
+  private readonly identification: Identification
   private armed = Infinity
   private deadlinesMoved = false
   /** The packet being delivered, for `unreachable`: its header, payload and source; undefined outside a delivery. */
@@ -152,7 +154,7 @@ export class Ipv4Engine {
     this.now = options.now
     this.onOutput = options.onOutput ?? (() => {})
     this.onDeadline = options.onDeadline ?? (() => {})
-    this.identification = (options.firstIdentification ?? 0) & 0xffff
+    this.identification = new Identification(options.random ?? cryptoRandom)
     this.iface = { cidr: options.cidr, gateway: options.gateway }
     this.arp = new ArpEngine({
       mac: options.mac,
@@ -308,8 +310,9 @@ export class Ipv4Engine {
       this.stats.sendDropped++
       return false
     }
-    this.identification = (this.identification + 1) & 0xffff
-    const header = { identification: this.identification, ttl: this.ttl, protocol, source: this.iface.cidr.address, destination, payloadLength: length }
+    const source = this.iface.cidr.address
+    const identification = this.identification.next(source, destination, protocol)
+    const header = { identification, ttl: this.ttl, protocol, source, destination, payloadLength: length }
     const limit = protocol === Ipv4Wire.Protocol.Tcp ? this.tcpPacketLimit : this.mtu
     const frames = packetize(this.buffers, this.mac, limit, this.deviceChecksums, header, write)
     this.stats.packetsSent++

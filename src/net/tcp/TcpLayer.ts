@@ -10,6 +10,7 @@ import { Clock, Effect, Scope } from "effect"
 import type { Endpoint, Flow, Stack, StackError } from "../Stack.ts"
 import { StackInvalidArgument, StackPortUnavailable, StackUnreachable } from "../Stack.ts"
 import type { IpSender, TransportProtocol } from "../direct/Transport.ts"
+import { cryptoRandom } from "../engine/cryptoRandom.ts"
 import { parseIpv4 } from "../wire/addr.ts"
 import type { TcpConfig } from "./config.ts"
 import type { Connection } from "./connection.ts"
@@ -37,19 +38,6 @@ export interface Tcp {
   readonly connect: Stack["Service"]["tcp"]["connect"]
   readonly engine: TcpEngine
 }
-
-/** 32-bit random numbers from `crypto.getRandomValues`, drawn 256 at a time (a call costs about as much for 1 word as for 256). */
-const cryptoRandom = (() => {
-  const words = new Uint32Array(256)
-  let next = words.length
-  return (): number => {
-    if (next === words.length) {
-      globalThis.crypto.getRandomValues(words)
-      next = 0
-    }
-    return words[next++]!
-  }
-})()
 
 /** The timer fiber: run the engine's timers at their deadlines, forever. */
 const timerLoop = (engine: TcpEngine, clock: Clock.Clock, wake: Signal): Effect.Effect<never> =>

@@ -17,7 +17,7 @@
  */
 import type { Options } from "../wire/tcp.ts"
 import { MAX_WINDOW_SCALE } from "../wire/tcp.ts"
-import { halfSipHash } from "./isn.ts"
+import { halfSipHash } from "../engine/halfSipHash.ts"
 
 /** The MSS values a cookie can carry: common paths (RFC 879's default, IPv6 tunnels, PPPoE, Ethernet). */
 export const COOKIE_MSS: ReadonlyArray<number> = [536, 1300, 1440, 1460]

@@ -51,13 +51,14 @@ export interface VethEnd {
 }
 
 /**
- * A veth pair, end `va` in `a.ns` and `vb` in `b.ns`, both up. An end with an
- * address gets it; one without gets no IPv6 link-local address either, so the
- * kernel sends nothing on it by itself (a stack of ours owns that link).
+ * A veth pair, end `names[0]` (`va`) in `a.ns` and `names[1]` (`vb`) in
+ * `b.ns`, both up. An end with an address gets it; one without gets no IPv6
+ * link-local address either, so the kernel sends nothing on it by itself (a
+ * stack of ours owns that link).
  */
-export const vethPair = (a: VethEnd, b: VethEnd): void => {
-  ip("-n", a.ns, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", b.ns)
-  for (const [name, end] of [["va", a], ["vb", b]] as const) {
+export const vethPair = (a: VethEnd, b: VethEnd, names: readonly [string, string] = ["va", "vb"]): void => {
+  ip("-n", a.ns, "link", "add", names[0], "type", "veth", "peer", "name", names[1], "netns", b.ns)
+  for (const [name, end] of [[names[0], a], [names[1], b]] as const) {
     if (end.address === undefined) ip("-n", end.ns, "link", "set", name, "addrgenmode", "none")
     else ip("-n", end.ns, "addr", "add", `${end.address}/24`, "dev", name)
     ip("-n", end.ns, "link", "set", name, "up")

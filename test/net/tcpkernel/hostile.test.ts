@@ -4,13 +4,16 @@
  * detection) must see exactly the ports we listen on, as RFC 9293 has a host
  * answer each probe; an hping3 SYN flood from random sources must keep the
  * half-open connections within the SYN queue's bound while clients still
- * get through on SYN cookies. Skipped, with the reason printed, without
+ * get through on SYN cookies; nmap's idle scan must not be able to use us as
+ * its zombie (our IPv4 identifications tell nothing of what we send to other
+ * hosts). Skipped, with the reason printed, without
  * root, /dev/net/tun, the addon, nc, nmap or hping3.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
-import { directOnTap, echo, KERNEL, peer, peerReport, spawnIn, tcpKernelSkipReason, US } from "./kernel.ts"
+import { ip, scratchNamespace, vethPair } from "../netif/netns.ts"
+import { directOnTap, echo, KERNEL, listening, peer, peerReport, spawnIn, tcpKernelSkipReason, US } from "./kernel.ts"
 
 const missing = (command: string) => spawnSync(command, ["--version"], { stdio: "ignore" }).error !== undefined
 const reason = tcpKernelSkipReason() ??
@@ -94,5 +97,27 @@ describe.skipIf(reason !== undefined)("TCP against nmap and hping3 (root, networ
       expect(engine.stats.synCookiesAccepted).toBe(20)
       expect(engine.stats.synCookiesSent).toBeGreaterThan(1000)
       expect(most).toBeLessThanOrEqual(synQueue + 20)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("nmap cannot make us the zombie of an idle scan: our IP IDs tell nothing of what we send to other hosts", () =>
+    Effect.gen(function* () {
+      // The kernel side routes between us, a scanner and a target, each in a namespace of its own.
+      const { ns } = yield* echoStack({}, KERNEL)
+      const { ns: scanner } = yield* scratchNamespace
+      const { ns: target } = yield* scratchNamespace
+      vethPair({ ns, address: "10.77.6.1" }, { ns: scanner, address: "10.77.6.2" }, ["vs0", "vs1"])
+      vethPair({ ns, address: "10.77.7.1" }, { ns: target, address: "10.77.7.2" }, ["vt0", "vt1"])
+      ip("-n", scanner, "route", "add", "default", "via", "10.77.6.1")
+      ip("-n", target, "route", "add", "default", "via", "10.77.7.1")
+      // Forwarding on, and the scanner's packets spoofed with our address or the target's let through.
+      spawnSync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.vs0.rp_filter=0"])
+      yield* spawnIn(target, "nc", ["-lk", "10.77.7.2", "22"])
+      yield* listening(target, 22)
+      const scan = yield* spawnIn(scanner, "sh", ["-c", `nmap -sI ${US}:80 -Pn -n -p 22,23 10.77.7.2 2>&1; true`])
+      const out = yield* scan.exited
+      // nmap took us for a zombie (our IDs to it increase), yet learnt nothing about the target's open port 22.
+      expect(out).toMatch(/Idle scan using zombie 10\.77\.5\.2.*Class: Incremental/)
+      expect(out).not.toMatch(/22\/tcp\s+open/)
+      expect(out).toMatch(/separate IP ID base for each host/)
     }).pipe(Effect.scoped), 60_000)
 })
