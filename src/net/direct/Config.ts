@@ -7,6 +7,7 @@ import type { Ipv4, Ipv4Cidr, Mac } from "../wire/addr.ts"
 import { formatCidr, inSubnet, parseCidr, parseIpv4, parseMac } from "../wire/addr.ts"
 import type { ArpLimits } from "../engine/arp.ts"
 import type { ReassemblyLimits } from "../engine/reassembly.ts"
+import type { RateLimit } from "../engine/tokenBucket.ts"
 import { StackInvalidArgument } from "../Stack.ts"
 
 /** A static ARP entry: it never expires and wins over what is learned. */
@@ -26,6 +27,8 @@ export interface Ipv4Config {
   readonly staticArp?: ReadonlyArray<StaticArpEntry>
   readonly arp?: Partial<ArpLimits>
   readonly reassembly?: Partial<ReassemblyLimits>
+  /** The rate of ICMP errors the stack sends (1000 a second, 50 at once, by default). */
+  readonly icmpErrors?: Partial<RateLimit>
 }
 
 /** MirageOS's defaults: `10.0.0.2/24`, no gateway. */
@@ -38,6 +41,7 @@ export interface Ipv4Settings {
   readonly staticArp: ReadonlyMap<Ipv4, Mac>
   readonly arp: Partial<ArpLimits>
   readonly reassembly: Partial<ReassemblyLimits>
+  readonly icmpErrors: Partial<RateLimit>
 }
 
 const invalid = (reason: string) => Effect.fail(new StackInvalidArgument({ reason }))
@@ -68,5 +72,10 @@ export const parseIpv4Config = (config: Ipv4Config): Effect.Effect<Ipv4Settings,
       }
       staticArp.set(address, mac)
     }
-    return Effect.succeed({ cidr, gateway, staticArp, arp: config.arp ?? {}, reassembly: config.reassembly ?? {} })
+    for (const [field, value] of Object.entries(config.icmpErrors ?? {})) {
+      if (!(typeof value === "number" && value >= 0 && Number.isFinite(value))) {
+        return invalid(`icmpErrors.${field}=${String(value)} is not a rate: give a finite number of ICMP errors, 0 or more`)
+      }
+    }
+    return Effect.succeed({ cidr, gateway, staticArp, arp: config.arp ?? {}, reassembly: config.reassembly ?? {}, icmpErrors: config.icmpErrors ?? {} })
   })

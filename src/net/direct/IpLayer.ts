@@ -108,6 +108,7 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       staticArp: settings.staticArp,
       arpLimits: settings.arp,
       reassemblyLimits: settings.reassembly,
+      icmpErrorLimit: settings.icmpErrors,
       now: () => clock.currentTimeMillisUnsafe(),
       onOutput: () => {
         if (flushingInline || writerWakeQueued) return

@@ -26,6 +26,8 @@ import type { ArpLimits, Failed, Resolved } from "./arp.ts"
 import { cryptoRandom } from "./cryptoRandom.ts"
 import { echoLength, quoteOf, writeEcho, writeUnreachable } from "./icmp.ts"
 import { Identification } from "./identification.ts"
+import type { RateLimit } from "./tokenBucket.ts"
+import { TokenBucket } from "./tokenBucket.ts"
 import { FramePool } from "../FramePool.ts"
 import type { FrameBatch } from "../Netif.ts"
 import { packetize } from "./packetize.ts"
@@ -51,6 +53,8 @@ export interface Ipv4EngineOptions {
   readonly staticArp?: ReadonlyMap<Ipv4, Mac>
   readonly arpLimits?: Partial<ArpLimits>
   readonly reassemblyLimits?: Partial<ReassemblyLimits>
+  /** The rate of ICMP errors we send (destination unreachable); default 1000 a second, 50 at once, as Linux. */
+  readonly icmpErrorLimit?: Partial<RateLimit>
   /** The clock, in milliseconds. */
   readonly now: () => number
   /** TTL of the packets we send (default 64). */
@@ -94,12 +98,16 @@ export interface Ipv4Stats {
   echoReplies: number
   tcpResets: number
   icmpErrors: number
+  /** ICMP errors not sent for the rate limit. */
+  icmpErrorsLimited: number
   /** Exceptions thrown while handling a frame (a bug; the frame is dropped). */
   faults: number
 }
 
 const READY: Resolution = { _tag: "Ready" }
 const NO_FRAMES: ReadonlyArray<Uint8Array> = []
+/** Linux's defaults (net.ipv4.icmp_msgs_per_sec and icmp_msgs_burst). */
+const DEFAULT_ICMP_ERROR_LIMIT: RateLimit = { perSecond: 1000, burst: 50 }
 /** Fault messages kept between two `takeFaults`. */
 const MAX_FAULTS = 16
 
@@ -108,7 +116,7 @@ export class Ipv4Engine {
   /** Counters since creation. */
   readonly stats: Ipv4Stats = {
     framesReceived: 0, notForUs: 0, malformed: 0, delivered: 0, noProtocol: 0, packetsSent: 0, fragmentsSent: 0,
-    sendDropped: 0, echoReplies: 0, tcpResets: 0, icmpErrors: 0, faults: 0,
+    sendDropped: 0, echoReplies: 0, tcpResets: 0, icmpErrors: 0, icmpErrorsLimited: 0, faults: 0,
   }
   /** The ARP cache and resolver. */
   readonly arp: ArpEngine<Uint8Array>
@@ -136,6 +144,7 @@ export class Ipv4Engine {
   private out: Array<Uint8Array> = []
   private faults: Array<string> = []
   private readonly identification: Identification
+  private readonly icmpErrorBucket: TokenBucket
   private armed = Infinity
   private deadlinesMoved = false
   /** The packet being delivered, for `unreachable`: its header, payload and source; undefined outside a delivery. */
@@ -155,6 +164,7 @@ export class Ipv4Engine {
     this.onOutput = options.onOutput ?? (() => {})
     this.onDeadline = options.onDeadline ?? (() => {})
     this.identification = new Identification(options.random ?? cryptoRandom)
+    this.icmpErrorBucket = new TokenBucket({ ...DEFAULT_ICMP_ERROR_LIMIT, ...options.icmpErrorLimit })
     this.iface = { cidr: options.cidr, gateway: options.gateway }
     this.arp = new ArpEngine({
       mac: options.mac,
@@ -272,11 +282,16 @@ export class Ipv4Engine {
   /**
    * Answer the packet being delivered (during a `TransportProtocol.input`)
    * with an ICMP destination unreachable of `code`. Nothing happens outside
-   * a delivery or for a packet sent to a broadcast address (RFC 1122 §3.2.2).
+   * a delivery, for a packet sent to a broadcast address (RFC 1122 §3.2.2),
+   * or beyond the ICMP error rate limit.
    */
   unreachable(code: number): void {
     const header = this.currentHeader
     if (header === undefined || !this.currentUnicast) return
+    if (!this.icmpErrorBucket.take(this.now())) {
+      this.stats.icmpErrorsLimited++
+      return
+    }
     const quote = quoteOf(header, this.currentPayload)
     this.stats.icmpErrors++
     this.send(this.currentSource, Ipv4Wire.Protocol.Icmp, Icmpv4.HEADER_LENGTH + quote.length, (buffer, offset) =>

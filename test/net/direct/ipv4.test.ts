@@ -2,7 +2,9 @@
  * The IPv4 engine without Effect: two engines wired back to back, or one fed
  * with hand-made frames, on a fake clock.
  */
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { parseIpv4Config } from "../../../src/net/direct/Config.ts"
 import { Ipv4Engine } from "../../../src/net/engine/ipv4.ts"
 import { UdpEngine, datagramLength, writeDatagram } from "../../../src/net/engine/udp.ts"
 import type { Ipv4Cidr } from "../../../src/net/wire/addr.ts"
@@ -130,6 +132,30 @@ describe("IPv4 engine", () => {
 
     a.receive([frameToA(99, 4, () => {}, ipv4(10, 0, 0, 255))]) // broadcast: no ICMP error
     expect(a.takeOutput()).toHaveLength(0)
+  })
+
+  it("sends ICMP errors at most 50 at once, then 1000 a second", () => {
+    const { a, clock } = pair()
+    clock.now += 1000 // the bucket refills from pair()'s own protocol unreachable
+    const icmpErrorsBefore = a.stats.icmpErrors
+    const probe = () => a.receive([frameToA(99, 4, () => {})])
+    const errorsAfter = (probes: number) => {
+      for (let i = 0; i < probes; i++) probe()
+      return a.takeOutput().length
+    }
+    expect(errorsAfter(200)).toBe(50)
+    expect(a.stats.icmpErrorsLimited).toBe(150)
+    clock.now += 10
+    expect(errorsAfter(200)).toBe(10)
+    clock.now += 1000
+    expect(errorsAfter(200)).toBe(50)
+    expect(a.stats.icmpErrors - icmpErrorsBefore).toBe(110)
+  })
+
+  it("refuses an ICMP error rate that is not a number of 0 or more, naming it", () => {
+    const refused = Effect.runSync(Effect.flip(parseIpv4Config({ cidr: "10.0.0.2/24", icmpErrors: { perSecond: -1 } })))
+    expect(refused.reason).toContain("icmpErrors.perSecond=-1")
+    expect(Effect.runSync(parseIpv4Config({ cidr: "10.0.0.2/24", icmpErrors: { perSecond: 0, burst: 5 } })).icmpErrors).toEqual({ perSecond: 0, burst: 5 })
   })
 
   it("tells transports which frames the device checksummed (receive checksum offload)", () => {

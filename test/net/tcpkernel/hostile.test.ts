@@ -6,7 +6,8 @@
  * half-open connections within the SYN queue's bound while clients still
  * get through on SYN cookies; nmap's idle scan must not be able to use us as
  * its zombie (our IPv4 identifications tell nothing of what we send to other
- * hosts). Skipped, with the reason printed, without
+ * hosts); a UDP probe flood must draw ICMP errors at the rate limit, not one
+ * each. Skipped, with the reason printed, without
  * root, /dev/net/tun, the addon, nc, nmap or hping3.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -119,5 +120,21 @@ describe.skipIf(reason !== undefined)("TCP against nmap and hping3 (root, networ
       expect(out).toMatch(/Idle scan using zombie 10\.77\.5\.2.*Class: Incremental/)
       expect(out).not.toMatch(/22\/tcp\s+open/)
       expect(out).toMatch(/separate IP ID base for each host/)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("an hping3 UDP flood to a closed port draws ICMP errors at the rate limit (50 at once, 1000 a second), not one each", () =>
+    Effect.gen(function* () {
+      const { ns } = yield* echoStack()
+      const started = performance.now()
+      const flood = yield* spawnIn(ns, "sh", ["-c", `hping3 -q --udp -p 9 -i u10 -c 5000 ${US} >/dev/null 2>&1; true`])
+      yield* flood.exited
+      const seconds = (performance.now() - started) / 1000
+      const snmp = spawnSync("ip", ["netns", "exec", ns, "cat", "/proc/net/snmp"], { encoding: "utf8" }).stdout.split("\n")
+      const [names, values] = snmp.filter((line) => line.startsWith("Icmp:")).map((line) => line.split(/\s+/))
+      const unreachables = Number(values![names!.indexOf("InDestUnreachs")])
+      expect(unreachables).toBeGreaterThanOrEqual(50)
+      console.log(`${unreachables} ICMP errors for 5000 probes in ${seconds.toFixed(2)} s`)
+      expect(unreachables).toBeLessThanOrEqual(50 + 1000 * seconds)
+      expect(unreachables).toBeLessThan(5000 / 2)
     }).pipe(Effect.scoped), 60_000)
 })
