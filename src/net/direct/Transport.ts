@@ -54,4 +54,12 @@ export interface TransportProtocol {
    */
   readonly beginBatch?: () => void
   readonly endBatch?: (nowMs: number) => void
+  /**
+   * An ICMP destination unreachable (code `code`, from `reporter`) about a
+   * packet of this protocol we sent from `source` to `destination`;
+   * `quoted` is the start of its transport header and data as the ICMP
+   * message quotes them (8 bytes or more), a view valid only during the
+   * call. What to do about it is the transport's call (RFC 1122 §4.2.3.9).
+   */
+  readonly icmpUnreachable?: (source: Ipv4, destination: Ipv4, quoted: Uint8Array, code: number, reporter: Ipv4, nowMs: number) => void
 }

@@ -429,7 +429,15 @@ export class Ipv4Engine {
         writeEcho(buffer, offset, Icmpv4.Type.EchoReply, message.identifier, message.sequence, message.payload))
       return
     }
+    if (message._tag === "Icmpv4DestinationUnreachable") this.tellTransport(source, message, now)
     for (const observer of this.icmpObservers) observer(source, message, now)
+  }
+
+  /** Hand a destination unreachable about a packet we sent (its first fragment, quoted with its transport header) to that packet's transport. */
+  private tellTransport(reporter: Ipv4, message: Icmpv4.DestinationUnreachable, now: number): void {
+    const quoted = Ipv4Wire.parseEmbedded(message.payload)
+    if (quoted._tag !== "Ipv4Packet" || quoted.source !== this.iface.cidr.address || quoted.fragmentOffset !== 0) return
+    this.transports[quoted.protocol]?.icmpUnreachable?.(quoted.source, quoted.destination, quoted.payload, message.code, reporter, now)
   }
 
   private reset(source: Ipv4, destination: Ipv4, payload: Uint8Array): void {

@@ -32,10 +32,12 @@ export type TcpState =
 
 /**
  * Why a connection ended: `closed` normally; `reset` by the peer's RST;
- * `refused` by an RST answering our SYN; `timeout` when retransmissions,
- * the opening handshake or keepalive gave up; `aborted` by us.
+ * `refused` by an RST answering our SYN (or an ICMP port or protocol
+ * unreachable); `unreachable` by another ICMP destination unreachable
+ * answering it; `timeout` when retransmissions, the opening handshake or
+ * keepalive gave up; `aborted` by us.
  */
-export type CloseReason = "closed" | "reset" | "refused" | "timeout" | "aborted"
+export type CloseReason = "closed" | "reset" | "refused" | "unreachable" | "timeout" | "aborted"
 
 /** What a connection needs from the engine that owns it. */
 export interface ConnectionHost {
@@ -87,6 +89,8 @@ export class Connection {
   closeReason: CloseReason | undefined = undefined
   /** What the connection was doing when it timed out. */
   timeoutDuring = ""
+  /** Why the network said the peer cannot be reached (`unreachable`). */
+  unreachableBecause = ""
   /** Called whenever something the application waits for may have changed. */
   notify: () => void = () => {}
 

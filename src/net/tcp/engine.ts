@@ -10,6 +10,9 @@
  * Everything is synchronous; time is passed in by the caller.
  */
 import type { IpSender, TransportProtocol } from "../direct/Transport.ts"
+import { formatIpv4 } from "../wire/addr.ts"
+import { u16, u32 } from "../wire/bytes.ts"
+import { describeUnreachable, UnreachableCode } from "../wire/icmpv4.ts"
 import type { Header, Segment } from "../wire/tcp.ts"
 import { emit, Flags, headerLength, parse, PROTOCOL } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGt } from "../wire/seq.ts"
@@ -135,6 +138,26 @@ export class TcpEngine implements TransportProtocol {
       this.resetFor(source, destination, seg)
     }
     // RFC 9293 §3.10.7.2, LISTEN: an RST is ignored, and so is anything else with neither ACK nor a bare SYN (FIN, NULL or Xmas probes, SYN+FIN).
+  }
+
+  /**
+   * `TransportProtocol.icmpUnreachable`: as Linux does, a connection still
+   * opening (SYN-SENT) gives up at once, refused for a port or protocol
+   * unreachable and unreachable for the rest; "fragmentation needed" and
+   * errors about synchronized connections change nothing (soft errors,
+   * RFC 5461). Only an error quoting the SYN in flight counts (RFC 5927
+   * §4.1): a blind attacker would have to guess the ISN.
+   */
+  readonly icmpUnreachable = (source: number, destination: number, quoted: Uint8Array, code: number, reporter: number): void => {
+    if (quoted.length < 8 || code === UnreachableCode.FragmentationNeeded) return
+    const c = this.find(source, u16(quoted, 0), destination, u16(quoted, 2))
+    if (c === undefined || c.state !== "SYN-SENT" || u32(quoted, 4) !== c.iss) return
+    if (code === UnreachableCode.Port || code === UnreachableCode.Protocol) {
+      c.terminate("refused")
+      return
+    }
+    c.unreachableBecause = `${describeUnreachable(code)} (ICMP from ${formatIpv4(reporter)})`
+    c.terminate("unreachable")
   }
 
   /** `TransportProtocol.beginBatch`: hold output back until `endBatch`. */

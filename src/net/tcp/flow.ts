@@ -6,7 +6,7 @@
 import { Effect, Semaphore } from "effect"
 import { makeFlow } from "../FlowStream.ts"
 import type { Endpoint, Flow, TcpError } from "../Stack.ts"
-import { TcpClosed, TcpRefused, TcpReset, TcpTimeout } from "../Stack.ts"
+import { StackUnreachable, TcpClosed, TcpRefused, TcpReset, TcpTimeout } from "../Stack.ts"
 import { formatIpv4 } from "../wire/addr.ts"
 import type { Connection } from "./connection.ts"
 import { Signal } from "./signal.ts"
@@ -41,6 +41,8 @@ const errorFor = (c: Connection, remote: Endpoint, operation: string): TcpError 
       return new TcpReset({ remote })
     case "refused":
       return new TcpRefused({ remote })
+    case "unreachable":
+      return new StackUnreachable({ address: remote.address, reason: c.unreachableBecause })
     case "timeout":
       return new TcpTimeout({ remote, during: c.timeoutDuring })
     default:

@@ -56,6 +56,33 @@ export const UnreachableCode = {
   PrecedenceCutoff: 15,
 } as const
 
+/** What a destination unreachable of `code` says, in words. */
+export const describeUnreachable = (code: number): string => {
+  switch (code) {
+    case UnreachableCode.Net:
+    case UnreachableCode.NetUnknown:
+    case UnreachableCode.NetTos:
+      return "network unreachable"
+    case UnreachableCode.Host:
+    case UnreachableCode.HostUnknown:
+    case UnreachableCode.SourceHostIsolated:
+    case UnreachableCode.HostTos:
+      return "host unreachable"
+    case UnreachableCode.Protocol:
+      return "protocol unreachable"
+    case UnreachableCode.Port:
+      return "port unreachable"
+    case UnreachableCode.FragmentationNeeded:
+      return "fragmentation needed"
+    case UnreachableCode.NetProhibited:
+    case UnreachableCode.HostProhibited:
+    case UnreachableCode.AdministrativelyProhibited:
+      return "administratively prohibited"
+    default:
+      return `destination unreachable (code ${code})`
+  }
+}
+
 /** Codes of time exceeded. */
 export const TimeExceededCode = {
   TtlExceeded: 0,

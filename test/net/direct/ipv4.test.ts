@@ -6,6 +6,7 @@ import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { parseIpv4Config } from "../../../src/net/direct/Config.ts"
 import { Ipv4Engine } from "../../../src/net/engine/ipv4.ts"
+import { writeUnreachable } from "../../../src/net/engine/icmp.ts"
 import { UdpEngine, datagramLength, writeDatagram } from "../../../src/net/engine/udp.ts"
 import type { Ipv4Cidr } from "../../../src/net/wire/addr.ts"
 import { ipv4, parseCidr, readMac } from "../../../src/net/wire/addr.ts"
@@ -150,6 +151,29 @@ describe("IPv4 engine", () => {
     clock.now += 1000
     expect(errorsAfter(200)).toBe(50)
     expect(a.stats.icmpErrors - icmpErrorsBefore).toBe(110)
+  })
+
+  it("hands a destination unreachable about a packet we sent to that packet's transport, and none about others' packets", () => {
+    const { a } = pair()
+    const told: Array<ReadonlyArray<unknown>> = []
+    a.register({
+      protocol: 200,
+      input: () => {},
+      icmpUnreachable: (source, destination, quoted, code, reporter) => told.push([source, destination, [...quoted], code, reporter]),
+    })
+    a.send(B_IP, 200, 12, (buffer, offset) => buffer.set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], offset))
+    const sent = a.takeOutput()[0]!.subarray(14)
+    /** B's ICMP port unreachable quoting `packet`'s header and 8 bytes, as routers and hosts do. */
+    const errorAbout = (packet: Uint8Array) => {
+      const quote = packet.slice(0, 28)
+      return frameToA(1, 8 + quote.length, (buffer, offset) => writeUnreachable(buffer, offset, 3, quote))
+    }
+    a.receive([errorAbout(sent)])
+    expect(told).toEqual([[A_IP, B_IP, [1, 2, 3, 4, 5, 6, 7, 8], 3, B_IP]])
+    const someoneElses = sent.slice()
+    someoneElses.set([10, 0, 0, 9], 12) // the quoted packet's source
+    a.receive([errorAbout(someoneElses)])
+    expect(told).toHaveLength(1)
   })
 
   it("refuses an ICMP error rate that is not a number of 0 or more, naming it", () => {

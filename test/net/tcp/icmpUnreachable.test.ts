@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest"
+import type { Connection } from "../../../src/net/tcp/connection.ts"
+import { ipv4 } from "../../../src/net/wire/addr.ts"
+import { UnreachableCode } from "../../../src/net/wire/icmpv4.ts"
+import { establish } from "./helpers.ts"
+import { clean, Sim } from "./sim.ts"
+
+const ROUTER = ipv4(10, 0, 0, 254)
+
+/** The first 8 bytes of a segment of `c` with sequence number `seq`, as an ICMP error quotes them. */
+const quote = (c: Connection, seq: number): Uint8Array => {
+  const bytes = new Uint8Array(8)
+  const view = new DataView(bytes.buffer)
+  view.setUint16(0, c.localPort)
+  view.setUint16(2, c.remotePort)
+  view.setUint32(4, seq >>> 0)
+  return bytes
+}
+
+/** A client on A whose SYN to B:80 goes nowhere: it stays in SYN-SENT. */
+const opening = () => {
+  const sim = new Sim(81, clean)
+  sim.filter = () => false
+  const client = sim.a.engine.connect(sim.b.address, 80, sim.now)
+  if (typeof client === "string") throw new Error(client)
+  return { sim, client }
+}
+
+const tell = (sim: Sim, c: Connection, code: number, seq = c.iss) =>
+  sim.a.engine.icmpUnreachable(c.localAddress, c.remoteAddress, quote(c, seq), code, ROUTER)
+
+describe("ICMP destination unreachable for TCP", () => {
+  it("a port or protocol unreachable answering our SYN refuses the connection at once", () => {
+    for (const code of [UnreachableCode.Port, UnreachableCode.Protocol]) {
+      const { sim, client } = opening()
+      tell(sim, client, code)
+      expect([client.state, client.closeReason]).toEqual(["CLOSED", "refused"])
+    }
+  })
+
+  it("a host, network or prohibited unreachable answering our SYN ends it as unreachable, saying why and who said so", () => {
+    const { sim, client } = opening()
+    tell(sim, client, UnreachableCode.AdministrativelyProhibited)
+    expect([client.state, client.closeReason]).toEqual(["CLOSED", "unreachable"])
+    expect(client.unreachableBecause).toBe("administratively prohibited (ICMP from 10.0.0.254)")
+    const other = opening()
+    tell(other.sim, other.client, UnreachableCode.Host)
+    expect(other.client.unreachableBecause).toMatch(/^host unreachable/)
+  })
+
+  it("ignores errors that do not quote the SYN in flight, fragmentation needed, and errors about an established connection", () => {
+    const { sim, client } = opening()
+    tell(sim, client, UnreachableCode.Port, client.iss + 1)
+    tell(sim, client, UnreachableCode.Port, client.iss - 1000)
+    tell(sim, client, UnreachableCode.FragmentationNeeded)
+    expect(client.state).toBe("SYN-SENT")
+
+    const established = new Sim(82, clean)
+    const pair = establish(established)
+    tell(established, pair.client, UnreachableCode.Port, pair.client.sndUna)
+    tell(established, pair.client, UnreachableCode.Host, pair.client.sndUna)
+    expect(pair.client.state).toBe("ESTABLISHED")
+  })
+})
