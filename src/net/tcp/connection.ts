@@ -91,6 +91,12 @@ export class Connection {
   timeoutDuring = ""
   /** Why the network said the peer cannot be reached (`unreachable`). */
   unreachableBecause = ""
+  /**
+   * The last ICMP destination unreachable about data in flight (a soft
+   * error), until the peer acknowledges new data: a timeout then ends the
+   * connection as `unreachable` for it rather than as `timeout`.
+   */
+  softError = ""
   /** Called whenever something the application waits for may have changed. */
   notify: () => void = () => {}
 

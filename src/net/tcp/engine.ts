@@ -15,7 +15,7 @@ import { u16, u32 } from "../wire/bytes.ts"
 import { describeUnreachable, UnreachableCode } from "../wire/icmpv4.ts"
 import type { Header, Segment } from "../wire/tcp.ts"
 import { emit, Flags, headerLength, parse, PROTOCOL } from "../wire/tcp.ts"
-import { seqAdd, seqDiff, seqGt } from "../wire/seq.ts"
+import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq } from "../wire/seq.ts"
 import type { TcpConfig } from "./config.ts"
 import { makeConfig } from "./config.ts"
 import type { ConnectionHost } from "./connection.ts"
@@ -141,22 +141,30 @@ export class TcpEngine implements TransportProtocol {
   }
 
   /**
-   * `TransportProtocol.icmpUnreachable`: as Linux does, a connection still
+   * `TransportProtocol.icmpUnreachable`, as Linux does: a connection still
    * opening (SYN-SENT) gives up at once, refused for a port or protocol
-   * unreachable and unreachable for the rest; "fragmentation needed" and
-   * errors about synchronized connections change nothing (soft errors,
-   * RFC 5461). Only an error quoting the SYN in flight counts (RFC 5927
-   * §4.1): a blind attacker would have to guess the ISN.
+   * unreachable and unreachable for the rest; a synchronized one carries on
+   * (soft errors, RFC 5461) but keeps the error, which its timeout reports
+   * if no new data is acknowledged before. "Fragmentation needed" changes
+   * nothing. Only an error quoting a sequence number in flight counts
+   * (RFC 5927 §4.1): a blind attacker would have to guess it.
    */
   readonly icmpUnreachable = (source: number, destination: number, quoted: Uint8Array, code: number, reporter: number): void => {
     if (quoted.length < 8 || code === UnreachableCode.FragmentationNeeded) return
     const c = this.find(source, u16(quoted, 0), destination, u16(quoted, 2))
-    if (c === undefined || c.state !== "SYN-SENT" || u32(quoted, 4) !== c.iss) return
+    if (c === undefined || c.state === "CLOSED") return
+    const seq = u32(quoted, 4)
+    const because = `${describeUnreachable(code)} (ICMP from ${formatIpv4(reporter)})`
+    if (c.state !== "SYN-SENT") {
+      if (c.synchronized && seqGeq(seq, c.sndUna) && seqLeq(seq, c.sndNxt)) c.softError = because
+      return
+    }
+    if (seq !== c.iss) return
     if (code === UnreachableCode.Port || code === UnreachableCode.Protocol) {
       c.terminate("refused")
       return
     }
-    c.unreachableBecause = `${describeUnreachable(code)} (ICMP from ${formatIpv4(reporter)})`
+    c.unreachableBecause = because
     c.terminate("unreachable")
   }
 

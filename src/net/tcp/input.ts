@@ -178,6 +178,7 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
   c.sndUna = ack
   c.scoreboard.advance(ack)
   c.retries = 0
+  c.softError = ""
   const ts = seg.options.timestamps
   if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr))
   else if (c.rttSeq !== undefined && seqGeq(ack, c.rttSeq)) {

@@ -12,10 +12,15 @@ import { sendProbe, sendSyn, transmit } from "./output.ts"
 const phase = (c: Connection): string =>
   c.state === "SYN-SENT" ? "connect" : c.state === "SYN-RECEIVED" ? "accept" : c.state === "ESTABLISHED" || c.state === "CLOSE-WAIT" ? "transfer" : "close"
 
-/** Give up on the connection (no RST: the peer is presumed gone). */
+/** Give up on the connection (no RST: the peer is presumed gone), blaming the last soft error if there is one. */
 const giveUp = (c: Connection, during: string): void => {
   c.timeoutDuring = during
-  c.terminate("timeout")
+  if (c.softError === "") {
+    c.terminate("timeout")
+    return
+  }
+  c.unreachableBecause = `${c.softError}; ${during} gave up`
+  c.terminate("unreachable")
 }
 
 /** RFC 6298 (5.4)–(5.6): the retransmission timer expired. */

@@ -48,7 +48,7 @@ describe("ICMP destination unreachable for TCP", () => {
     expect(other.client.unreachableBecause).toMatch(/^host unreachable/)
   })
 
-  it("ignores errors that do not quote the SYN in flight, fragmentation needed, and errors about an established connection", () => {
+  it("ignores errors that do not quote the SYN in flight, fragmentation needed, and keeps an established connection up", () => {
     const { sim, client } = opening()
     tell(sim, client, UnreachableCode.Port, client.iss + 1)
     tell(sim, client, UnreachableCode.Port, client.iss - 1000)
@@ -60,5 +60,31 @@ describe("ICMP destination unreachable for TCP", () => {
     tell(established, pair.client, UnreachableCode.Port, pair.client.sndUna)
     tell(established, pair.client, UnreachableCode.Host, pair.client.sndUna)
     expect(pair.client.state).toBe("ESTABLISHED")
+  })
+
+  it("an established connection that times out after a host unreachable about its data ends as unreachable, saying so", () => {
+    const sim = new Sim(83, clean, { maxRetransmissions: 3 })
+    const { client } = establish(sim)
+    sim.filter = (from) => from !== sim.a // the path from A is cut
+    client.send(new Uint8Array(1000), sim.now)
+    sim.advance(100)
+    tell(sim, client, UnreachableCode.Host, client.sndUna)
+    tell(sim, client, UnreachableCode.Port, client.sndUna - 5000) // not about data in flight: ignored
+    expect(client.state).toBe("ESTABLISHED")
+    sim.run(() => client.state === "CLOSED", () => {}, 600_000)
+    expect(client.closeReason).toBe("unreachable")
+    expect(client.unreachableBecause).toBe("host unreachable (ICMP from 10.0.0.254); transfer gave up")
+  })
+
+  it("forgets the error once the peer acknowledges new data: a later timeout is a timeout", () => {
+    const sim = new Sim(84, clean, { maxRetransmissions: 3 })
+    const { client } = establish(sim)
+    client.send(new Uint8Array(1000), sim.now)
+    tell(sim, client, UnreachableCode.Host, client.sndUna)
+    sim.run(() => client.flight === 0, () => {}, 10_000)
+    sim.filter = (from) => from !== sim.a
+    client.send(new Uint8Array(1000), sim.now)
+    sim.run(() => client.state === "CLOSED", () => {}, 600_000)
+    expect(client.closeReason).toBe("timeout")
   })
 })
