@@ -20,7 +20,7 @@ export class Identification {
   private readonly k0: number
   private readonly k1: number
   /** The last triple's bucket and offset: a flow's packets hash once. */
-  private lastKey = -1
+  private lastProtocol = -1
   private lastSource = 0
   private lastDestination = 0
   private lastBucket = 0
@@ -35,9 +35,9 @@ export class Identification {
 
   /** The identification for the next packet from `source` to `destination` of `protocol`. */
   next(source: number, destination: number, protocol: number): number {
-    if (protocol !== this.lastKey || source !== this.lastSource || destination !== this.lastDestination) {
+    if (protocol !== this.lastProtocol || source !== this.lastSource || destination !== this.lastDestination) {
       const h = halfSipHash(this.k0, this.k1, [source, destination, protocol])
-      this.lastKey = protocol
+      this.lastProtocol = protocol
       this.lastSource = source
       this.lastDestination = destination
       this.lastBucket = h & (BUCKETS - 1)

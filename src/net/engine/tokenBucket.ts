@@ -17,7 +17,7 @@ export interface RateLimit {
 export class TokenBucket {
   private readonly limit: RateLimit
   private tokens: number
-  private at = -Infinity
+  private at = 0
 
   constructor(limit: RateLimit) {
     this.limit = limit
@@ -27,7 +27,7 @@ export class TokenBucket {
   /** Takes a token at `now` if there is one. */
   take(now: number): boolean {
     if (now > this.at) {
-      this.tokens = this.at === -Infinity ? this.limit.burst : Math.min(this.limit.burst, this.tokens + ((now - this.at) * this.limit.perSecond) / 1000)
+      this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.at) * this.limit.perSecond) / 1000)
       this.at = now
     }
     if (this.tokens < 1) return false
