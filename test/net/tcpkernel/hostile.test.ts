@@ -7,8 +7,8 @@
  * get through on SYN cookies; nmap's idle scan must not be able to use us as
  * its zombie (our IPv4 identifications tell nothing of what we send to other
  * hosts); a UDP probe flood must draw ICMP errors at the rate limit, not one
- * each. Skipped, with the reason printed, without
- * root, /dev/net/tun, the addon, nc, nmap or hping3.
+ * each. Skipped, with the reason printed, without root, /dev/net/tun, the
+ * addon, nc, nmap or hping3.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
