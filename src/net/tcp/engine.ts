@@ -61,6 +61,18 @@ const isBareSyn = (seg: Segment): boolean => (seg.flags & (Flags.SYN | Flags.ACK
 
 const tupleKey = (address: number, port: number): number => address * 65536 + port
 
+/** Destination unreachable codes that say the peer will never answer (Linux's fatal ones, RFC 1122 §4.2.3.9's hard errors and the prohibitions). */
+const HARD_UNREACHABLE: ReadonlySet<number> = new Set([
+  UnreachableCode.Protocol,
+  UnreachableCode.Port,
+  UnreachableCode.NetUnknown,
+  UnreachableCode.HostUnknown,
+  UnreachableCode.SourceHostIsolated,
+  UnreachableCode.NetProhibited,
+  UnreachableCode.HostProhibited,
+  UnreachableCode.AdministrativelyProhibited,
+])
+
 /** A TCP engine bound to one IPv4 layer. */
 export class TcpEngine implements TransportProtocol {
   readonly protocol = PROTOCOL
@@ -143,11 +155,13 @@ export class TcpEngine implements TransportProtocol {
   /**
    * `TransportProtocol.icmpUnreachable`, as Linux does: a connection still
    * opening (SYN-SENT) gives up at once, refused for a port or protocol
-   * unreachable and unreachable for the rest; a synchronized one carries on
-   * (soft errors, RFC 5461) but keeps the error, which its timeout reports
-   * if no new data is acknowledged before. "Fragmentation needed" changes
-   * nothing. Only an error quoting a sequence number in flight counts
-   * (RFC 5927 §4.1): a blind attacker would have to guess it.
+   * unreachable and unreachable for the rest; a half-open one (SYN-RECEIVED)
+   * is dropped on a hard error, freeing its place in the SYN queue; a
+   * synchronized one carries on (soft errors, RFC 5461) but keeps the error,
+   * which its timeout reports if no new data is acknowledged before.
+   * "Fragmentation needed" changes nothing. Only an error quoting a sequence
+   * number in flight counts (RFC 5927 §4.1): a blind attacker would have to
+   * guess it.
    */
   readonly icmpUnreachable = (source: number, destination: number, quoted: Uint8Array, code: number, reporter: number): void => {
     if (quoted.length < 8 || code === UnreachableCode.FragmentationNeeded) return
@@ -155,6 +169,10 @@ export class TcpEngine implements TransportProtocol {
     if (c === undefined || c.state === "CLOSED") return
     const seq = u32(quoted, 4)
     const because = `${describeUnreachable(code)} (ICMP from ${formatIpv4(reporter)})`
+    if (c.state === "SYN-RECEIVED") {
+      if (seq === c.iss && HARD_UNREACHABLE.has(code)) c.terminate("closed")
+      return
+    }
     if (c.state !== "SYN-SENT") {
       if (c.synchronized && seqGeq(seq, c.sndUna) && seqLeq(seq, c.sndNxt)) c.softError = because
       return

@@ -62,6 +62,24 @@ describe("ICMP destination unreachable for TCP", () => {
     expect(pair.client.state).toBe("ESTABLISHED")
   })
 
+  it("a half-open connection is dropped on a hard error quoting its SYN-ACK, freeing its place in the SYN queue", () => {
+    const sim = new Sim(85, clean)
+    const listener = sim.b.engine.listen(80)
+    if (typeof listener === "string") throw new Error(listener)
+    sim.filter = (from) => from !== sim.b // B's SYN-ACKs go nowhere: its connections stay half-open
+    const clients = [0, 1, 2].map(() => sim.a.engine.connect(sim.b.address, 80, sim.now) as Connection)
+    sim.advance(50)
+    expect(listener.halfOpen).toBe(3)
+    const [first, second, third] = clients.map((c) => sim.b.engine.find(c.remoteAddress, c.remotePort, c.localAddress, c.localPort))
+    const told = (c: Connection, code: number, seq = c.iss) =>
+      sim.b.engine.icmpUnreachable(c.localAddress, c.remoteAddress, quote(c, seq), code, ROUTER)
+    told(first!, UnreachableCode.Host) // soft: stays
+    told(second!, UnreachableCode.Port, second!.iss + 1) // not its SYN-ACK: stays
+    told(third!, UnreachableCode.AdministrativelyProhibited)
+    expect([first!.state, second!.state, third!.state]).toEqual(["SYN-RECEIVED", "SYN-RECEIVED", "CLOSED"])
+    expect(listener.halfOpen).toBe(2)
+  })
+
   it("an established connection that times out after a host unreachable about its data ends as unreachable, saying so", () => {
     const sim = new Sim(83, clean, { maxRetransmissions: 3 })
     const { client } = establish(sim)

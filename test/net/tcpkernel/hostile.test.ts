@@ -94,12 +94,12 @@ describe.skipIf(reason !== undefined)("TCP against nmap and hping3 (root, networ
       let most = 0
       const sample = setInterval(() => (most = Math.max(most, engine.connectionCount)), 20)
       yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(sample)))
-      while (engine.stats.synCookiesSent === 0) yield* Effect.sleep("20 millis")
+      // The queue has long been full and the flood answered with cookies before the clients come.
+      while (engine.stats.synCookiesSent < 1000) yield* Effect.sleep("20 millis")
       // 20 clients at once, each echoed.
       const clients = yield* peerReport(yield* peer(ns, "echo-connect", US, 8080, 20))
       expect(clients.bytes).toBe(20)
       expect(engine.stats.synCookiesAccepted).toBe(20)
-      expect(engine.stats.synCookiesSent).toBeGreaterThan(1000)
       expect(most).toBeLessThanOrEqual(synQueue + 20)
     }).pipe(Effect.scoped), 60_000)
 
