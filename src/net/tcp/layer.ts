@@ -6,12 +6,14 @@
 import { Effect, Layer } from "effect"
 import { DirectTcp } from "../direct/DirectTcp.ts"
 import { IpLayer } from "../direct/IpLayer.ts"
-import type { TcpOptions } from "./TcpLayer.ts"
+import type { Tcp, TcpOptions } from "./TcpLayer.ts"
 import { makeTcp } from "./TcpLayer.ts"
+
+/** The `DirectTcp` service of a TCP shell (its `listen` and `connect`). */
+export const directTcp = (tcp: Tcp): DirectTcp["Service"] => DirectTcp.of({ listen: tcp.listen, connect: tcp.connect })
 
 /** `DirectTcp` over the `IpLayer`, with `options` (configuration, random source). */
 export const layerTcp = (options: TcpOptions = {}): Layer.Layer<DirectTcp, never, IpLayer> =>
   Layer.effect(DirectTcp, Effect.gen(function* () {
-    const tcp = yield* makeTcp(yield* IpLayer, options)
-    return DirectTcp.of({ listen: tcp.listen, connect: tcp.connect })
+    return directTcp(yield* makeTcp(yield* IpLayer, options))
   }))

@@ -25,13 +25,21 @@ export const kernelSkipReason = (): string | undefined => {
   return undefined
 }
 
+/** Why tests that run `command` cannot run here (it is not installed; Debian's `debianPackage` has it), or undefined; `probe` are harmless arguments. */
+export const toolSkipReason = (command: string, debianPackage: string, probe: ReadonlyArray<string> = ["--version"]): string | undefined =>
+  spawnSync(command, probe, { stdio: "ignore" }).error ? `no \`${command}\` (Debian: apt-get install -y ${debianPackage})` : undefined
+
 /** Why tests that switch interface offloads with ethtool cannot run here, or undefined when they can. */
-export const ethtoolSkipReason = (): string | undefined =>
-  spawnSync("ethtool", ["--version"], { stdio: "ignore" }).error ? "no ethtool (Debian: apt-get install -y ethtool)" : undefined
+export const ethtoolSkipReason = (): string | undefined => toolSkipReason("ethtool", "ethtool")
 
 /** Runs `ip` and returns its stdout; throws with stderr on failure. */
 export const ip = (...args: Array<string>): string =>
   execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+
+/** Sets kernel parameters (`net.ipv4.ip_forward=1`…) in namespace `ns`; throws with stderr on failure. */
+export const sysctl = (ns: string, ...settings: Array<string>): void => {
+  ip("netns", "exec", ns, "sysctl", "-qw", ...settings)
+}
 
 /** A fresh namespace `euk-t-<id>` (deleted on release) and a free interface name `euk<id>`. */
 export const scratchNamespace = Effect.gen(function* () {

@@ -1,11 +1,13 @@
 /**
  * Helpers for engine tests: an established connection pair over a `Sim`,
- * and hand-crafted segments for injection (blind attacks, probes).
+ * and hand-crafted segments for injection (blind attacks, probes, floods).
  */
 import type { Connection } from "../../../src/net/tcp/connection.ts"
 import type { Listener } from "../../../src/net/tcp/listener.ts"
+import { ipv4 } from "../../../src/net/wire/addr.ts"
 import type { Header } from "../../../src/net/wire/tcp.ts"
-import { emit, headerLength } from "../../../src/net/wire/tcp.ts"
+import { emit, Flags, headerLength } from "../../../src/net/wire/tcp.ts"
+import { prng } from "./sim.ts"
 import type { Sim } from "./sim.ts"
 
 /** A client (on A) and server (on B, port 80) connection, established. */
@@ -63,4 +65,26 @@ export const drain = (c: Connection, now: number): Uint8Array => {
   const parts: Array<Uint8Array> = []
   for (let d = c.receive(1 << 20, now); d !== undefined; d = c.receive(1 << 20, now)) parts.push(d)
   return Buffer.concat(parts)
+}
+
+/**
+ * Injects `count` SYNs for B's `port` from made-up sources that never answer
+ * (addresses in 192.0.0.0/16, random ports and ISNs drawn from `seed`),
+ * running `each` after every one.
+ */
+export const synFlood = (sim: Sim, port: number, count: number, seed: number, each: () => void = () => {}): void => {
+  const rand = prng(seed)
+  for (let i = 0; i < count; i++) {
+    const source = ipv4(192, 0, (rand() * 256) | 0, (rand() * 256) | 0)
+    sim.inject(sim.b, source, craft({
+      sourcePort: 1024 + ((rand() * 60000) | 0),
+      destinationPort: port,
+      sequenceNumber: (rand() * 2 ** 32) >>> 0,
+      acknowledgmentNumber: 0,
+      flags: Flags.SYN,
+      window: 65535,
+      options: { mss: 1460 },
+    }, source, sim.b.address))
+    each()
+  }
 }

@@ -4,6 +4,7 @@ import { ipv4 } from "../../../src/net/wire/addr.ts"
 import { UnreachableCode } from "../../../src/net/wire/icmpv4.ts"
 import { establish } from "./helpers.ts"
 import { clean, Sim } from "./sim.ts"
+import type { Host } from "./sim.ts"
 
 const ROUTER = ipv4(10, 0, 0, 254)
 
@@ -26,39 +27,40 @@ const opening = () => {
   return { sim, client }
 }
 
-const tell = (sim: Sim, c: Connection, code: number, seq = c.iss) =>
-  sim.a.engine.icmpUnreachable(c.localAddress, c.remoteAddress, quote(c, seq), code, ROUTER)
+/** `ROUTER`'s destination unreachable of `code` to `host` about a segment of its connection `c` with sequence number `seq`. */
+const tell = (host: Host, c: Connection, code: number, seq = c.iss) =>
+  host.engine.icmpUnreachable(c.localAddress, c.remoteAddress, quote(c, seq), code, ROUTER)
 
 describe("ICMP destination unreachable for TCP", () => {
   it("a port or protocol unreachable answering our SYN refuses the connection at once", () => {
     for (const code of [UnreachableCode.Port, UnreachableCode.Protocol]) {
       const { sim, client } = opening()
-      tell(sim, client, code)
+      tell(sim.a, client, code)
       expect([client.state, client.closeReason]).toEqual(["CLOSED", "refused"])
     }
   })
 
   it("a host, network or prohibited unreachable answering our SYN ends it as unreachable, saying why and who said so", () => {
     const { sim, client } = opening()
-    tell(sim, client, UnreachableCode.AdministrativelyProhibited)
+    tell(sim.a, client, UnreachableCode.AdministrativelyProhibited)
     expect([client.state, client.closeReason]).toEqual(["CLOSED", "unreachable"])
     expect(client.unreachableBecause).toBe("administratively prohibited (ICMP from 10.0.0.254)")
     const other = opening()
-    tell(other.sim, other.client, UnreachableCode.Host)
+    tell(other.sim.a, other.client, UnreachableCode.Host)
     expect(other.client.unreachableBecause).toMatch(/^host unreachable/)
   })
 
   it("ignores errors that do not quote the SYN in flight, fragmentation needed, and keeps an established connection up", () => {
     const { sim, client } = opening()
-    tell(sim, client, UnreachableCode.Port, client.iss + 1)
-    tell(sim, client, UnreachableCode.Port, client.iss - 1000)
-    tell(sim, client, UnreachableCode.FragmentationNeeded)
+    tell(sim.a, client, UnreachableCode.Port, client.iss + 1)
+    tell(sim.a, client, UnreachableCode.Port, client.iss - 1000)
+    tell(sim.a, client, UnreachableCode.FragmentationNeeded)
     expect(client.state).toBe("SYN-SENT")
 
     const established = new Sim(82, clean)
     const pair = establish(established)
-    tell(established, pair.client, UnreachableCode.Port, pair.client.sndUna)
-    tell(established, pair.client, UnreachableCode.Host, pair.client.sndUna)
+    tell(established.a, pair.client, UnreachableCode.Port, pair.client.sndUna)
+    tell(established.a, pair.client, UnreachableCode.Host, pair.client.sndUna)
     expect(pair.client.state).toBe("ESTABLISHED")
   })
 
@@ -71,11 +73,9 @@ describe("ICMP destination unreachable for TCP", () => {
     sim.advance(50)
     expect(listener.halfOpen).toBe(3)
     const [first, second, third] = clients.map((c) => sim.b.engine.find(c.remoteAddress, c.remotePort, c.localAddress, c.localPort))
-    const told = (c: Connection, code: number, seq = c.iss) =>
-      sim.b.engine.icmpUnreachable(c.localAddress, c.remoteAddress, quote(c, seq), code, ROUTER)
-    told(first!, UnreachableCode.Host) // soft: stays
-    told(second!, UnreachableCode.Port, second!.iss + 1) // not its SYN-ACK: stays
-    told(third!, UnreachableCode.AdministrativelyProhibited)
+    tell(sim.b, first!, UnreachableCode.Host) // soft: stays
+    tell(sim.b, second!, UnreachableCode.Port, second!.iss + 1) // not its SYN-ACK: stays
+    tell(sim.b, third!, UnreachableCode.AdministrativelyProhibited)
     expect([first!.state, second!.state, third!.state]).toEqual(["SYN-RECEIVED", "SYN-RECEIVED", "CLOSED"])
     expect(listener.halfOpen).toBe(2)
   })
@@ -86,8 +86,8 @@ describe("ICMP destination unreachable for TCP", () => {
     sim.filter = (from) => from !== sim.a // the path from A is cut
     client.send(new Uint8Array(1000), sim.now)
     sim.advance(100)
-    tell(sim, client, UnreachableCode.Host, client.sndUna)
-    tell(sim, client, UnreachableCode.Port, client.sndUna - 5000) // not about data in flight: ignored
+    tell(sim.a, client, UnreachableCode.Host, client.sndUna)
+    tell(sim.a, client, UnreachableCode.Port, client.sndUna - 5000) // not about data in flight: ignored
     expect(client.state).toBe("ESTABLISHED")
     sim.run(() => client.state === "CLOSED", () => {}, 600_000)
     expect(client.closeReason).toBe("unreachable")
@@ -98,7 +98,7 @@ describe("ICMP destination unreachable for TCP", () => {
     const sim = new Sim(84, clean, { maxRetransmissions: 3 })
     const { client } = establish(sim)
     client.send(new Uint8Array(1000), sim.now)
-    tell(sim, client, UnreachableCode.Host, client.sndUna)
+    tell(sim.a, client, UnreachableCode.Host, client.sndUna)
     sim.run(() => client.flight === 0, () => {}, 10_000)
     sim.filter = (from) => from !== sim.a
     client.send(new Uint8Array(1000), sim.now)

@@ -1,30 +1,15 @@
 import { describe, expect, it } from "vitest"
 import type { Connection } from "../../../src/net/tcp/connection.ts"
-import { ipv4 } from "../../../src/net/wire/addr.ts"
 import { Flags } from "../../../src/net/wire/tcp.ts"
-import { craft, establish } from "./helpers.ts"
-import { clean, prng, Sim } from "./sim.ts"
+import { craft, establish, synFlood } from "./helpers.ts"
+import { clean, Sim } from "./sim.ts"
 
 describe("listeners: bounded SYN queue and backlog", () => {
   it("keeps a SYN flood within the SYN-queue bound, and still accepts a real client", () => {
     const sim = new Sim(61, clean, { synQueue: 64, backlog: 8 })
     const listener = sim.b.engine.listen(80)
     if (typeof listener === "string") throw new Error(listener)
-    const rand = prng(99)
-    for (let i = 0; i < 20_000; i++) {
-      const source = ipv4(192, 0, (rand() * 256) | 0, (rand() * 256) | 0)
-      const syn = craft({
-        sourcePort: 1024 + ((rand() * 60000) | 0),
-        destinationPort: 80,
-        sequenceNumber: (rand() * 2 ** 32) >>> 0,
-        acknowledgmentNumber: 0,
-        flags: Flags.SYN,
-        window: 65535,
-        options: { mss: 1460 },
-      }, source, sim.b.address)
-      sim.inject(sim.b, source, syn)
-      expect(listener.halfOpen).toBeLessThanOrEqual(64)
-    }
+    synFlood(sim, 80, 20_000, 99, () => expect(listener.halfOpen).toBeLessThanOrEqual(64))
     expect(sim.b.engine.connectionCount).toBeLessThanOrEqual(64)
     const client = sim.a.engine.connect(sim.b.address, 80, sim.now)
     if (typeof client === "string") throw new Error(client)

@@ -5,7 +5,7 @@ import { COOKIE_MSS, cookieOptions, decodeOptions, encodeTsVal, SynCookies } fro
 import { ipv4 } from "../../../src/net/wire/addr.ts"
 import { Flags, NO_OPTIONS } from "../../../src/net/wire/tcp.ts"
 import type { Options } from "../../../src/net/wire/tcp.ts"
-import { craft } from "./helpers.ts"
+import { craft, synFlood } from "./helpers.ts"
 import { clean, prng, Sim } from "./sim.ts"
 import { Peer, pattern, sha256 } from "./transfer.ts"
 
@@ -65,28 +65,11 @@ describe("SYN cookies", () => {
   })
 })
 
-/** Fills `port`'s SYN queue on B with SYNs from addresses that never answer. */
-const flood = (sim: Sim, port: number, count: number) => {
-  const rand = prng(3)
-  for (let i = 0; i < count; i++) {
-    const source = ipv4(192, 0, 2, 1 + (i % 250))
-    sim.inject(sim.b, source, craft({
-      sourcePort: 1024 + i,
-      destinationPort: port,
-      sequenceNumber: Math.floor(rand() * 2 ** 32),
-      acknowledgmentNumber: 0,
-      flags: Flags.SYN,
-      window: 65535,
-      options: { mss: 1460 },
-    }, source, sim.b.address))
-  }
-}
-
 /** A listener on B:80 with a full SYN queue (4), and A's client exchanging `size` bytes each way with it. */
 const throughCookie = (config: Partial<TcpConfig>, clientConfig: Partial<TcpConfig> = config, size = 1 << 20) => {
   const sim = new Sim(71, clean, clientConfig, { synQueue: 4, ...config })
   const listener = sim.b.engine.listen(80) as Listener
-  flood(sim, 80, 50)
+  synFlood(sim, 80, 50, 3)
   const client = sim.a.engine.connect(sim.b.address, 80, sim.now)
   if (typeof client === "string") throw new Error(client)
   const aData = pattern(size, 1)
@@ -126,7 +109,7 @@ describe("SYN cookies in the engine", () => {
   it("answers an ACK with a forged or expired cookie with RST and opens nothing", () => {
     const sim = new Sim(72, clean, {}, { synQueue: 4 })
     const listener = sim.b.engine.listen(80) as Listener
-    flood(sim, 80, 10)
+    synFlood(sim, 80, 10, 3)
     sim.record = true
     const ack = (seq: number, ackNumber: number) =>
       craft({ sourcePort: 40000, destinationPort: 80, sequenceNumber: seq, acknowledgmentNumber: ackNumber, flags: Flags.ACK, window: 1000 }, sim.a.address, sim.b.address)
@@ -148,7 +131,7 @@ describe("SYN cookies in the engine", () => {
   it("a FIN arriving before the handshake's ACK and the data is answered with RST, not taken for an empty stream", () => {
     const sim = new Sim(75, clean, {}, { synQueue: 2 })
     const listener = sim.b.engine.listen(80) as Listener
-    flood(sim, 80, 10)
+    synFlood(sim, 80, 10, 3)
     // A's segments after its SYN are lost, all but the FIN.
     sim.filter = (from, seg) => from !== sim.a || (seg.flags & Flags.SYN) !== 0 || (seg.flags & Flags.FIN) !== 0
     const client = sim.a.engine.connect(sim.b.address, 80, sim.now)
@@ -168,7 +151,7 @@ describe("SYN cookies in the engine", () => {
     const first = sim.a.engine.connect(sim.b.address, 80, sim.now)
     if (typeof first === "string") throw new Error(first)
     sim.run(() => listener.pending === 1, () => {}, 10_000)
-    flood(sim, 80, 10)
+    synFlood(sim, 80, 10, 3)
     const client = sim.a.engine.connect(sim.b.address, 80, sim.now)
     if (typeof client === "string") throw new Error(client)
     sim.run(() => client.state === "ESTABLISHED", () => {}, 10_000)
@@ -190,7 +173,7 @@ describe("SYN cookies in the engine", () => {
   it("with cookies off, a full SYN queue drops its oldest half-open connection instead", () => {
     const sim = new Sim(74, clean, {}, { synQueue: 4, synCookies: false })
     const listener = sim.b.engine.listen(80) as Listener
-    flood(sim, 80, 50)
+    synFlood(sim, 80, 50, 3)
     expect(listener.halfOpen).toBe(4)
     expect(sim.b.engine.stats.synCookiesSent).toBe(0)
     const client = sim.a.engine.connect(sim.b.address, 80, sim.now)

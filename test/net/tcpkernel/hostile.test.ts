@@ -12,14 +12,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawnSync } from "node:child_process"
-import { ip, scratchNamespace, vethPair } from "../netif/netns.ts"
+import { ip, scratchNamespace, sysctl, toolSkipReason, vethPair } from "../netif/netns.ts"
 import { directOnTap, echo, KERNEL, listening, peer, peerReport, spawnIn, tcpKernelSkipReason, US } from "./kernel.ts"
 
-const missing = (command: string) => spawnSync(command, ["--version"], { stdio: "ignore" }).error !== undefined
-const reason = tcpKernelSkipReason() ??
-  (missing("nmap") ? "no `nmap` (Debian: apt-get install -y nmap)" : undefined) ??
-  (missing("hping3") ? "no `hping3` (Debian: apt-get install -y hping3)" : undefined)
+const reason = tcpKernelSkipReason() ?? toolSkipReason("nmap", "nmap") ?? toolSkipReason("hping3", "hping3")
 if (reason !== undefined) console.log(`skipping TCP tests against nmap and hping3: ${reason}`)
 
 /** The ports we listen on (each echoes), and the ports scanned. */
@@ -114,7 +110,7 @@ describe.skipIf(reason !== undefined)("TCP against nmap and hping3 (root, networ
       ip("-n", scanner, "route", "add", "default", "via", "10.77.6.1")
       ip("-n", target, "route", "add", "default", "via", "10.77.7.1")
       // Forwarding on, and the scanner's packets spoofed with our address or the target's let through.
-      spawnSync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.vs0.rp_filter=0"])
+      sysctl(ns, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.vs0.rp_filter=0")
       yield* spawnIn(target, "nc", ["-lk", "10.77.7.2", "22"])
       yield* listening(target, 22)
       const scan = yield* spawnIn(scanner, "sh", ["-c", `nmap -sI ${US}:80 -Pn -n -p 22,23 10.77.7.2 2>&1; true`])
@@ -132,7 +128,7 @@ describe.skipIf(reason !== undefined)("TCP against nmap and hping3 (root, networ
       const flood = yield* spawnIn(ns, "sh", ["-c", `hping3 -q --udp -p 9 -i u10 -c 5000 ${US} >/dev/null 2>&1; true`])
       yield* flood.exited
       const seconds = (performance.now() - started) / 1000
-      const snmp = spawnSync("ip", ["netns", "exec", ns, "cat", "/proc/net/snmp"], { encoding: "utf8" }).stdout.split("\n")
+      const snmp = ip("netns", "exec", ns, "cat", "/proc/net/snmp").split("\n")
       const [names, values] = snmp.filter((line) => line.startsWith("Icmp:")).map((line) => line.split(/\s+/))
       const unreachables = Number(values![names!.indexOf("InDestUnreachs")])
       expect(unreachables).toBeGreaterThanOrEqual(50)

@@ -16,21 +16,20 @@ import { layerTap } from "../../../src/net/NetifTap.ts"
 import { Stack } from "../../../src/net/Stack.ts"
 import type { Flow, TcpError } from "../../../src/net/Stack.ts"
 import type { TcpEngine } from "../../../src/net/tcp/engine.ts"
+import { directTcp } from "../../../src/net/tcp/layer.ts"
 import { makeTcp } from "../../../src/net/tcp/TcpLayer.ts"
 import type { TcpOptions } from "../../../src/net/tcp/TcpLayer.ts"
-import { kernelSkipReason, moveIntoNamespace, scratchNamespace } from "../netif/netns.ts"
+import { kernelSkipReason, moveIntoNamespace, scratchNamespace, toolSkipReason } from "../netif/netns.ts"
 
 /** Our address on the TAP, and the kernel's. */
 export const US = "10.77.5.2"
 export const KERNEL = "10.77.5.1"
 
-const missing = (command: string, ...args: Array<string>) => spawnSync(command, args, { stdio: "ignore" }).error !== undefined
-
 /** Why TCP-against-the-kernel tests cannot run here, or undefined when they can. */
 export const tcpKernelSkipReason = (): string | undefined =>
   kernelSkipReason() ??
-    (missing("nc", "-h") ? "no `nc` (Debian: apt-get install -y netcat-openbsd)" : undefined) ??
-    (missing("sha256sum", "--version") ? "no `sha256sum` (Debian: apt-get install -y coreutils)" : undefined)
+    toolSkipReason("nc", "netcat-openbsd", ["-h"]) ??
+    toolSkipReason("sha256sum", "coreutils")
 
 /**
  * A direct stack (TCP configured by `tcp`) on a TAP moved into a fresh
@@ -49,7 +48,7 @@ export const directOnTap = (tcp: TcpOptions = {}, offload = true, gateway?: stri
     const tcpLayer = Layer.effect(DirectTcp, Effect.gen(function* () {
       const made = yield* makeTcp(yield* IpLayer, tcp)
       engine = made.engine
-      return DirectTcp.of({ listen: made.listen, connect: made.connect })
+      return directTcp(made)
     }))
     const context = yield* Layer.build(layerDirectWith({ cidr: `${US}/24`, gateway }, tcpLayer).pipe(Layer.provide(Layer.succeedContext(netif))))
     return { ns, ifname, stack: Context.get(context, Stack), engine: engine! }

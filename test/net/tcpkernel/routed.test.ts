@@ -13,7 +13,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { ethtoolSkipReason, ip, scratchNamespace, vethPair } from "../netif/netns.ts"
+import { ethtoolSkipReason, ip, scratchNamespace, sysctl, vethPair } from "../netif/netns.ts"
 import { directOnTap, KERNEL, peer, peerReport, spawnIn, tcpKernelSkipReason } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason() ?? ethtoolSkipReason()
@@ -45,7 +45,7 @@ describe.skipIf(reason !== undefined)("checksums the kernel completes for us (ro
       vethPair({ ns, address: ROUTER }, { ns: far, address: FAR })
       ip("-n", far, "route", "add", "default", "via", ROUTER)
       const inNs = (...args: Array<string>) => spawnSync("ip", ["netns", "exec", ns, ...args], { encoding: "utf8" })
-      inNs("sysctl", "-qw", "net.ipv4.ip_forward=1")
+      sysctl(ns, "net.ipv4.ip_forward=1")
       inNs("ethtool", "-K", "va", "tx", "off")
       expect(inNs("ethtool", "-k", "va").stdout).toMatch(/tx-checksumming: off/)
 

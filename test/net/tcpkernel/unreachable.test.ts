@@ -8,8 +8,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawnSync } from "node:child_process"
-import { ip } from "../netif/netns.ts"
+import { ip, sysctl } from "../netif/netns.ts"
 import { directOnTap, KERNEL, tcpKernelSkipReason } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason()
@@ -19,7 +18,7 @@ describe.skipIf(reason !== undefined)("TCP connect against ICMP unreachable from
   it.live("fails at once with StackUnreachable, naming what the router said", () =>
     Effect.gen(function* () {
       const { ns, stack } = yield* directOnTap({}, true, KERNEL)
-      spawnSync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+      sysctl(ns, "net.ipv4.ip_forward=1")
       ip("-n", ns, "route", "add", "unreachable", "10.77.9.0/24")
       ip("-n", ns, "route", "add", "prohibit", "10.77.10.0/24")
       for (const [address, said] of [["10.77.9.9", "host unreachable"], ["10.77.10.10", "administratively prohibited"]] as const) {
