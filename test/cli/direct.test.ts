@@ -11,10 +11,10 @@ import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { kernelSkipReason } from "../net/netif/netns.ts"
+import { kernelSkipReason, toolSkipReason } from "../net/netif/netns.ts"
 import { cli, logLines, root, runWhile } from "./cli.ts"
 
-const skip = kernelSkipReason() ?? (spawnSync("nc", ["-h"]).error ? "no nc (Debian: netcat-openbsd)" : undefined)
+const skip = kernelSkipReason() ?? toolSkipReason("nc", "netcat-openbsd", ["-h"])
 if (skip) console.log(`skipping the --net direct tutorial tests: ${skip}`)
 
 /** Run `command` inside the namespace. */
@@ -86,7 +86,7 @@ describe.skipIf(skip !== undefined)("the network example on the direct stack", (
   })
 })
 
-describe.skipIf(skip !== undefined || spawnSync("curl", ["--version"]).error !== undefined)("static-website on the direct stack", () => {
+describe.skipIf((skip ?? toolSkipReason("curl", "curl")) !== undefined)("static-website on the direct stack", () => {
   it("curl fetches the site from a FAT image over our TCP", async () => {
     expect(cli("configure", "examples/static-website", "--net=direct", "--kv_ro=fat").code).toBe(0)
     expect(cli("build", "examples/static-website").code).toBe(0)

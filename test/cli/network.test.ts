@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
 import * as path from "node:path"
 import { freePort } from "../freePort.ts"
+import { toolSkipReason } from "../net/netif/netns.ts"
 import { cli, logLines, root, runWhile } from "./cli.ts"
 
 /** `echo -n TEXT | nc ARGS`. */
@@ -14,7 +15,7 @@ const nc = (text: string, ...args: Array<string>) => {
   if (result.error) throw result.error
 }
 
-const hasNc = spawnSync("nc", ["-h"]).error === undefined
+const hasNc = toolSkipReason("nc", "netcat-openbsd", ["-h"]) === undefined
 
 describe("step 4 on the socket stack", () => {
   it.skipIf(!hasNc)("stackv4 logs a UDP datagram and TCP data sent with nc to 127.0.0.1", async () => {
@@ -59,7 +60,7 @@ describe("step 4 on the socket stack", () => {
   })
 })
 
-describe.skipIf(spawnSync("curl", ["--version"]).error !== undefined)("static-website on the socket stack", () => {
+describe.skipIf(toolSkipReason("curl", "curl") !== undefined)("static-website on the socket stack", () => {
   it("curl fetches every page, with the crunch store compiled in", async () => {
     const port = await freePort()
     expect(cli("configure", "examples/static-website", "--net=socket", `--port=${port}`).code).toBe(0)

@@ -17,7 +17,7 @@ import { guestMac } from "../../src/cli/image/GuestMac.ts"
 import { vmOutputs } from "../../src/cli/image/Image.ts"
 import { kernel } from "../../src/cli/image/Packages.ts"
 import { cli, logLines, root, run } from "../cli/cli.ts"
-import { kernelSkipReason } from "../net/netif/netns.ts"
+import { kernelSkipReason, toolSkipReason } from "../net/netif/netns.ts"
 import { readCpio } from "./cpio.ts"
 import { xlCheck, xlCheckUnavailable } from "./xlcheck.ts"
 
@@ -36,7 +36,7 @@ const noImage = ((): string | undefined => {
 })()
 const noQemu = hasTool("qemu-system-x86_64") ? undefined : "qemu-system-x86_64 is not installed (Debian: qemu-system-x86)"
 const noBoot = noImage ?? noQemu
-const noNetwork = noBoot ?? kernelSkipReason() ?? (spawnSync("nc", ["-h"]).error ? "no nc (Debian: netcat-openbsd)" : undefined)
+const noNetwork = noBoot ?? kernelSkipReason() ?? toolSkipReason("nc", "netcat-openbsd", ["-h"])
 for (const reason of new Set([noImage, noQemu, noNetwork])) if (reason) console.warn(`test/hvt: skipping: ${reason}`)
 
 /** Copy an example into the scratch folder, configure it for `target` with `keys`, build it and check the outputs; returns its folder. */

@@ -7,18 +7,17 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { execFile, spawn, spawnSync } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { promisify } from "node:util"
 import { layerDirect } from "../../../src/net/direct/DirectStack.ts"
 import { Ping } from "../../../src/net/direct/Ping.ts"
 import { layerTap } from "../../../src/net/NetifTap.ts"
 import { Stack } from "../../../src/net/Stack.ts"
-import { kernelSkipReason, moveIntoNamespace, scratchNamespace } from "../netif/netns.ts"
+import { kernelSkipReason, moveIntoNamespace, scratchNamespace, toolSkipReason } from "../netif/netns.ts"
 import { bytes, text } from "./stacks.ts"
 
 const run = promisify(execFile)
-const ncMissing = spawnSync("nc", ["-h"], { stdio: "ignore" }).error !== undefined
-const reason = kernelSkipReason() ?? (ncMissing ? "no `nc` (Debian: apt-get install -y netcat-openbsd)" : undefined)
+const reason = kernelSkipReason() ?? toolSkipReason("nc", "netcat-openbsd", ["-h"])
 if (reason !== undefined) console.log(`skipping direct stack kernel tests: ${reason}`)
 
 const US = "10.77.2.2"
