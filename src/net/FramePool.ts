@@ -22,27 +22,23 @@ interface Slab {
  * Frame buffers, cut one after the other from large slabs: one
  * allocation per slab rather than per frame. A frame stays untouched until
  * it is handed back with `release` (after the device took it): once every
- * frame of a used-up slab is back, the slab is cut again (zeroed first if
- * the pool hands out zeroed buffers), so a steady stream of frames
- * allocates nothing (and leaves the garbage collector nothing to do).
+ * frame of a used-up slab is back, the slab is cut again as it is, so a
+ * steady stream of frames allocates nothing (and leaves the garbage
+ * collector nothing to do). A reused frame holds the bytes of older ones:
+ * whoever takes a frame writes every byte of it (the emitters of `wire` do,
+ * test/net/direct/frameBytes.test.ts checks), so nothing is zeroed.
  * Frames never released (kept, or dropped while queued) just keep their
  * slab out of reuse; the pool forgets such a slab after a while, and the
  * garbage collector takes it with its last frame.
  */
 export class FramePool {
-  /** Whether buffers come zeroed (a reused slab is cleared first); false when every byte gets written anyway. */
-  private readonly zeroed: boolean
   private current: Slab = { bytes: new Uint8Array(0), outstanding: 0 }
   private used = 0
   /** Used-up slabs with frames still out, oldest first (the current slab is not among them). */
   private readonly draining: Array<Slab> = []
   private readonly spare: Array<Uint8Array<ArrayBufferLike>> = []
 
-  constructor(options: { readonly zeroed: boolean } = { zeroed: true }) {
-    this.zeroed = options.zeroed
-  }
-
-  /** A buffer of `length` bytes (zeroed if the pool is), not in use elsewhere. */
+  /** A buffer of `length` bytes (not zeroed: it may hold an older frame's bytes), not in use elsewhere. */
   take(length: number): Uint8Array {
     if (length > SLAB / 4) return new Uint8Array(length)
     let slab = this.current
@@ -80,7 +76,7 @@ export class FramePool {
     if (old.outstanding === 0) this.keep(old.bytes)
     else if (old.bytes.length > 0 && this.draining.push(old) > TRACKED_SLABS) this.draining.shift()
     const spare = this.spare.pop()
-    this.current = { bytes: spare === undefined ? new Uint8Array(SLAB) : this.zeroed ? spare.fill(0) : spare, outstanding: 0 }
+    this.current = { bytes: spare ?? new Uint8Array(SLAB), outstanding: 0 }
     this.used = 0
     return this.current
   }

@@ -212,7 +212,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
     )
 
     /** Received batches are copied out of the addon's buffer into memory from this pool, handed back by `release`. */
-    const pool = new FramePool({ zeroed: false })
+    const pool = new FramePool()
     /** The pool buffer of each batch not yet released. */
     const batchMemory = new WeakMap<FrameBatch, Uint8Array>()
     const verifiedFlag = addon.checksumVerified

@@ -31,7 +31,7 @@ const ethernetHeader = (frame: Uint8Array, mac: Mac): void => {
  * packets (fragments never: their checksum covers the whole datagram).
  */
 export const packetize = (
-  buffers: FramePool,
+  buffers: Pick<FramePool, "take">,
   mac: Mac,
   mtu: number,
   deviceChecksums: boolean,
