@@ -6,7 +6,7 @@
  * expiry in `timers.ts`; all of it is plain synchronous code driven by the
  * engine with the current time.
  */
-import type { Header } from "../wire/tcp.ts"
+import type { Header, SackBlock } from "../wire/tcp.ts"
 import { MAX_WINDOW_SCALE } from "../wire/tcp.ts"
 import { seqAdd, seqDiff } from "../wire/seq.ts"
 import type { TcpConfig } from "./config.ts"
@@ -157,6 +157,8 @@ export class Connection {
   rcvMss = 536
   /** RCV.NXT in the last segment we sent (RFC 7323 Last.ACK.sent). */
   lastAckSent = 0
+  /** Data received twice, to report once as the first SACK block of the next ACK (D-SACK, RFC 2883). */
+  duplicate: SackBlock | undefined = undefined
 
   // --- options (RFC 7323, RFC 2018)
   /** Timestamps negotiated. */

@@ -7,9 +7,9 @@
  * and loss recovery (RFC 5681, RFC 6582, RFC 6675), delayed ACKs
  * (RFC 1122 §4.2.3.2) and out-of-order reassembly.
  */
-import type { Segment } from "../wire/tcp.ts"
+import type { SackBlock, Segment } from "../wire/tcp.ts"
 import { Flags, MAX_HEADER_LENGTH, MAX_WINDOW_SCALE } from "../wire/tcp.ts"
-import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMax } from "../wire/seq.ts"
+import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMax, seqMin } from "../wire/seq.ts"
 import type { Connection } from "./connection.ts"
 import { Congestion, DUP_THRESHOLD } from "./congestion.ts"
 import { challengeAck, effectiveMss, sendReset, sendSyn, transmit } from "./output.ts"
@@ -98,6 +98,17 @@ const acceptable = (c: Connection, seq: number, length: number): boolean => {
   return seqInWindow(seq, c.rcvNxt, window) || seqInWindow(seqAdd(seq, length - 1), c.rcvNxt, window)
 }
 
+/**
+ * Data `[left, right)` arrived that we already had: with SACK, the next ACK
+ * reports it as its first block (D-SACK, RFC 2883 §4), at once, so that a
+ * sender that retransmitted it needlessly can undo its window reduction.
+ */
+const receivedTwice = (c: Connection, left: number, right: number): void => {
+  if (!c.sackOk || !seqLt(left, right)) return
+  c.duplicate = { left, right }
+  c.ackNow = true
+}
+
 /** RFC 5961 §3.2: an RST resets only when its sequence number is exactly RCV.NXT (never in TIME-WAIT, RFC 1337). */
 const onReset = (c: Connection, seq: number, now: number): void => {
   if (seq !== c.rcvNxt) {
@@ -155,7 +166,10 @@ const onData = (c: Connection, seq: number, data: Uint8Array, now: number): bool
     return false
   }
   if (data.length > c.rcvMss) c.rcvMss = data.length
-  const wasInOrder = c.receiveBuffer.outOfOrder.isEmpty
+  const held = c.receiveBuffer.outOfOrder
+  const wasInOrder = held.isEmpty
+  const twice = wasInOrder ? undefined : held.overlap(seq, seqAdd(seq, data.length))
+  if (twice !== undefined) receivedTwice(c, twice.left, twice.right)
   const advanced = c.receiveBuffer.store(c.rcvNxt, seq, data)
   if (advanced === 0) {
     c.ackNow = true // out of order: a duplicate ACK with SACK blocks, at once (RFC 5681 §4.2)
@@ -289,6 +303,9 @@ export const segmentArrives = (c: Connection, seg: Segment, now: number): void =
   const length = data.length + (syn ? 1 : 0) + (fin ? 1 : 0)
   if (pawsRejects(c, seg) || !acceptable(c, seq, length)) {
     if ((flags & Flags.RST) === 0) {
+      const start = syn ? seqAdd(seq, 1) : seq
+      const end = seqAdd(start, data.length)
+      if (seqLeq(end, c.rcvNxt)) receivedTwice(c, start, end)
       c.ackNow = true
       transmit(c, now)
     }
@@ -302,8 +319,11 @@ export const segmentArrives = (c: Connection, seg: Segment, now: number): void =
   }
   const ts = seg.options.timestamps
   if (c.tsOk && ts !== undefined && seqLeq(seq, c.lastAckSent) && seqGeq(ts.tsVal, c.tsRecent)) c.tsRecent = ts.tsVal
-  // Trim to the window: the part before RCV.NXT is old, the part beyond the window is dropped.
+  // Trim to the window: the part before RCV.NXT is old (received twice), the part beyond the window is dropped.
+  let old: SackBlock | undefined
   if (seqLt(seq, c.rcvNxt)) {
+    const start = syn ? seqAdd(seq, 1) : seq
+    old = { left: start, right: seqMin(seqAdd(start, data.length), c.rcvNxt) }
     let cut = seqDiff(c.rcvNxt, seq)
     if (syn) {
       syn = false
@@ -337,6 +357,7 @@ export const segmentArrives = (c: Connection, seg: Segment, now: number): void =
     c.notify()
   }
   if (!onAck(c, seg, now)) return
+  if (old !== undefined) receivedTwice(c, old.left, old.right)
   if (data.length > 0 && (c.state === "ESTABLISHED" || c.state === "FIN-WAIT-1" || c.state === "FIN-WAIT-2")) {
     if (!onData(c, seq, data, now)) return
   }

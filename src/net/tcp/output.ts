@@ -27,9 +27,18 @@ const receiveWindow = (c: Connection): number => {
   return Math.min(window, limit)
 }
 
-/** The SACK blocks to report now, or `undefined`. */
-const sackBlocks = (c: Connection): ReadonlyArray<SackBlock> | undefined =>
-  c.sackOk && !c.receiveBuffer.outOfOrder.isEmpty ? c.receiveBuffer.outOfOrder.blocks(c.tsOk ? 3 : 4) : undefined
+/**
+ * The SACK blocks to report now, or `undefined`: data received twice first
+ * (D-SACK, RFC 2883 §4), then the out-of-order ranges held, as many as fit
+ * beside the timestamps.
+ */
+const sackBlocks = (c: Connection): ReadonlyArray<SackBlock> | undefined => {
+  if (!c.sackOk) return undefined
+  const held = c.receiveBuffer.outOfOrder
+  const room = c.tsOk ? 3 : 4
+  if (c.duplicate !== undefined) return [c.duplicate, ...held.blocks(room - 1)]
+  return held.isEmpty ? undefined : held.blocks(room)
+}
 
 /** Send one segment; with ACK, it acknowledges everything received so far. */
 const sendSegment = (
@@ -55,6 +64,7 @@ const sendSegment = (
     c.lastAckSent = c.rcvNxt
     c.ackNow = false
     c.delackAt = undefined
+    if (sack !== undefined && sack[0] === c.duplicate) c.duplicate = undefined // reported once (RFC 2883 §4)
     const edge = seqAdd(c.rcvNxt, syn ? field : field << c.rcvShift)
     if (seqGt(edge, c.rcvAdvertised)) c.rcvAdvertised = edge
   }

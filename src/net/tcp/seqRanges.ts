@@ -75,6 +75,16 @@ export class SeqRanges {
     return next
   }
 
+  /** The first part of `[left, right)` that a range already covers, or `undefined`. */
+  overlap(left: number, right: number): SackBlock | undefined {
+    for (const range of this.ranges) {
+      if (seqLeq(range.right, left)) continue
+      if (seqLeq(right, range.left)) return undefined
+      return { left: seqGt(range.left, left) ? range.left : left, right: seqLt(range.right, right) ? range.right : right }
+    }
+    return undefined
+  }
+
   /** Forget every range. */
   clear(): void {
     this.ranges.length = 0

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { seqAdd, seqDiff } from "../../../src/net/wire/seq.ts"
-import { drain, establish } from "./helpers.ts"
+import { Flags } from "../../../src/net/wire/tcp.ts"
+import { drain, establish, spoof } from "./helpers.ts"
 import { clean, Sim } from "./sim.ts"
 import { pattern, sha256, transfer } from "./transfer.ts"
 
@@ -59,5 +60,66 @@ describe("SACK (RFC 2018) and loss recovery (RFC 5681, 6582, 6675)", () => {
     expect(client.retransmissions).toBe(1)
     expect(sim.now - start).toBeLessThan(200) // recovered before any RTO
     expect(drain(server, sim.now)).toHaveLength(8 * 1448)
+  })
+})
+
+/** Data received twice (RFC 2883), on B's side of an established pair without timestamps (so that crafted segments pass PAWS). */
+describe("D-SACK: data received twice is reported (RFC 2883)", () => {
+  const setup = (sack = true) => {
+    const sim = new Sim(53, clean, { timestamps: false, sack })
+    const pair = establish(sim)
+    pair.client.send(pattern(3 * 1000, 7), sim.now)
+    sim.run(() => pair.client.flight === 0)
+    sim.record = true
+    return { sim, ...pair }
+  }
+  const acks = (sim: Sim) => sim.b.sent.filter((s) => s.payload.length === 0)
+  const data = (n: number) => new Uint8Array(n).fill(0x5a)
+
+  it("reports a segment below RCV.NXT as the first SACK block of an immediate ACK, once", () => {
+    const { sim, server } = setup()
+    const rcvNxt = server.rcvNxt
+    sim.inject(sim.b, sim.a.address, spoof(server, { seq: seqAdd(rcvNxt, -2000), ack: server.sndNxt, flags: Flags.ACK }, data(1000)))
+    expect(acks(sim)).toHaveLength(1)
+    expect(acks(sim)[0]!.acknowledgmentNumber).toBe(rcvNxt)
+    expect(acks(sim)[0]!.options.sack).toEqual([{ left: seqAdd(rcvNxt, -2000), right: seqAdd(rcvNxt, -1000) }])
+    // The next ACK (for new data) no longer carries it.
+    sim.inject(sim.b, sim.a.address, spoof(server, { seq: rcvNxt, ack: server.sndNxt, flags: Flags.ACK }, data(500)))
+    sim.run(() => acks(sim).length === 2)
+    expect(acks(sim)[1]!.acknowledgmentNumber).toBe(seqAdd(rcvNxt, 500))
+    expect(acks(sim)[1]!.options.sack).toBeUndefined()
+  })
+
+  it("reports the old part of a segment that straddles RCV.NXT, and keeps the new part", () => {
+    const { sim, server } = setup()
+    const rcvNxt = server.rcvNxt
+    sim.inject(sim.b, sim.a.address, spoof(server, { seq: seqAdd(rcvNxt, -300), ack: server.sndNxt, flags: Flags.ACK }, data(800)))
+    expect(acks(sim)).toHaveLength(1)
+    expect(acks(sim)[0]!.acknowledgmentNumber).toBe(seqAdd(rcvNxt, 500))
+    expect(acks(sim)[0]!.options.sack).toEqual([{ left: seqAdd(rcvNxt, -300), right: rcvNxt }])
+  })
+
+  it("reports out-of-order data received twice first, then the block holding it", () => {
+    const { sim, server } = setup()
+    const rcvNxt = server.rcvNxt
+    const ahead = spoof(server, { seq: seqAdd(rcvNxt, 2000), ack: server.sndNxt, flags: Flags.ACK }, data(1000))
+    const further = spoof(server, { seq: seqAdd(rcvNxt, 5000), ack: server.sndNxt, flags: Flags.ACK }, data(1000))
+    sim.inject(sim.b, sim.a.address, ahead)
+    sim.inject(sim.b, sim.a.address, further)
+    sim.inject(sim.b, sim.a.address, ahead)
+    const last = acks(sim).at(-1)!
+    expect(last.acknowledgmentNumber).toBe(rcvNxt)
+    expect(last.options.sack).toEqual([
+      { left: seqAdd(rcvNxt, 2000), right: seqAdd(rcvNxt, 3000) },
+      { left: seqAdd(rcvNxt, 2000), right: seqAdd(rcvNxt, 3000) },
+      { left: seqAdd(rcvNxt, 5000), right: seqAdd(rcvNxt, 6000) },
+    ])
+  })
+
+  it("sends no SACK option when SACK was not negotiated", () => {
+    const { sim, server } = setup(false)
+    sim.inject(sim.b, sim.a.address, spoof(server, { seq: seqAdd(server.rcvNxt, -1000), ack: server.sndNxt, flags: Flags.ACK }, data(1000)))
+    expect(acks(sim)).toHaveLength(1)
+    expect(acks(sim)[0]!.options.sack).toBeUndefined()
   })
 })

@@ -1,0 +1,65 @@
+/**
+ * D-SACK (RFC 2883) against the Linux kernel: the kernel sends us data while
+ * our event loop is blocked (a stalled receiver), so its retransmission
+ * timer fires and we get the same data two or three times. Our ACKs report
+ * the copies as D-SACK blocks, and the kernel counts them
+ * (`TcpExtTCPDSACKRecv`; without D-SACK it stays 0): a sender learns from
+ * them that a retransmission was not needed (RFC 3708; Linux also widens
+ * its RACK reordering window on them). Skipped, with the reason printed,
+ * like the other kernel tests.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect } from "effect"
+import { spawnSync } from "node:child_process"
+import { directOnTap, drain, spawnIn, tcpKernelSkipReason, US } from "./kernel.ts"
+
+const reason = tcpKernelSkipReason()
+if (reason !== undefined) console.log(`skipping the D-SACK test: ${reason}`)
+
+const PORT = 7300
+const BYTES = 1000
+/** Connects to us, waits, sends BYTES, and keeps the connection open while its retransmissions go unanswered. */
+const SENDER = `
+import socket, sys, time
+s = socket.create_connection(("${US}", ${PORT}))
+time.sleep(0.5)
+s.sendall(b"d" * ${BYTES})
+time.sleep(2.5)
+s.close()
+`
+
+/** The kernel's count of D-SACK blocks received in namespace `ns`. */
+const dsacksReceived = (ns: string): number => {
+  const out = spawnSync("ip", ["netns", "exec", ns, "nstat", "-asz", "TcpExtTCPDSACKRecv"], { encoding: "utf8" }).stdout
+  return Number(/TcpExtTCPDSACKRecv\s+(\d+)/.exec(out)?.[1] ?? "0")
+}
+
+/** Keeps this thread (and with it our stack) busy for `ms`: the receiver stalls. */
+const stall = (ms: number) =>
+  Effect.sync(() => {
+    const end = Date.now() + ms
+    while (Date.now() < end);
+  })
+
+describe.skipIf(reason !== undefined)("D-SACK against the kernel (root, network namespace)", () => {
+  it.live("reports the kernel's needless retransmissions, and the kernel counts the D-SACKs", () =>
+    Effect.gen(function* () {
+      const { ns, stack } = yield* directOnTap({}, true)
+      const accepted = yield* Deferred.make<void>()
+      const received = yield* Deferred.make<number>()
+      yield* stack.tcp.listen(PORT, (flow) =>
+        Effect.gen(function* () {
+          yield* Deferred.succeed(accepted, undefined)
+          yield* Deferred.succeed(received, yield* drain(flow))
+        }).pipe(Effect.orDie))
+      const before = dsacksReceived(ns)
+      const sender = yield* spawnIn(ns, "python3", ["-c", SENDER])
+      yield* Deferred.await(accepted)
+      // The data comes 0.5 s after the connect; we answer nothing from 0.2 s to 1.9 s.
+      yield* Effect.sleep("200 millis")
+      yield* stall(1700)
+      yield* sender.exited
+      expect(yield* Deferred.await(received)).toBe(BYTES)
+      expect(dsacksReceived(ns) - before).toBeGreaterThan(0)
+    }).pipe(Effect.scoped), 30_000)
+})
