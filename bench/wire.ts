@@ -13,6 +13,7 @@ import { cpus } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Checksum from "../src/net/wire/checksum.ts"
+import { simdSlab } from "../src/net/wire/simd.ts"
 import * as Ethernet from "../src/net/wire/ethernet.ts"
 import * as Ipv4 from "../src/net/wire/ipv4.ts"
 import * as Tcp from "../src/net/wire/tcp.ts"
@@ -139,6 +140,9 @@ const parseTcpFrame = (frame: Uint8Array): number => {
 
 const checksumData = udpFrame.subarray(54, 54 + 1460) // where a TCP payload sits in a frame
 const checksumAligned = new Uint8Array(1460).map((_, i) => (i * 37) & 0xff)
+/** A frame's TCP payload in frame-pool memory (`simdSlab`): summed with WebAssembly SIMD. */
+const checksumInPool = simdSlab(65536).subarray(54, 54 + 1460)
+checksumInPool.set(checksumData)
 
 const txBuffer = new Uint8Array(2048).subarray(2)
 let sequence = 0
@@ -194,6 +198,7 @@ const cases: ReadonlyArray<Case> = [
     op: () => Checksum.checksum(checksumData),
   },
   { name: "checksum 1460 bytes (4-byte aligned)", bytes: 1460, op: () => Checksum.checksum(checksumAligned) },
+  { name: "checksum 1460 bytes (frame-pool memory, SIMD)", bytes: 1460, op: () => Checksum.checksum(checksumInPool) },
   { name: "emit eth+ipv4+tcp headers (ACK+TS, no payload)", bytes: 0, op: () => emitTcpHeaders(0) },
   {
     name: "emit eth+ipv4+tcp headers (ACK+TS, 1448-byte payload checksummed)",

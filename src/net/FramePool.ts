@@ -4,6 +4,8 @@
  * back once the device or the stack is done with them, so steady traffic
  * allocates nothing and the garbage collector stays idle.
  */
+import { simdSlab } from "./wire/simd.ts"
+
 /** Bytes of a slab that frames are cut from (32 segments of 64 KiB with offload, or a few received batches). */
 const SLAB = 2 * 1024 * 1024
 /** Slabs kept for reuse at most. */
@@ -76,7 +78,7 @@ export class FramePool {
     if (old.outstanding === 0) this.keep(old.bytes)
     else if (old.bytes.length > 0 && this.draining.push(old) > TRACKED_SLABS) this.draining.shift()
     const spare = this.spare.pop()
-    this.current = { bytes: spare ?? new Uint8Array(SLAB), outstanding: 0 }
+    this.current = { bytes: spare ?? simdSlab(SLAB), outstanding: 0 }
     this.used = 0
     return this.current
   }

@@ -10,15 +10,19 @@
  * - `finish` complements a sum into the value written on the wire.
  *
  * `sum` is the hot path of every UDP/TCP packet. Ranges of 64 bytes or more
- * are summed as native 32-bit words through a `Uint32Array` view of the
- * backing buffer (no copy), accumulated in a float (exact below 2^53) and
- * folded once at the end: one's complement addition is byte-order
- * independent, so summing little-endian words and byte-swapping the folded
- * result gives the big-endian sum (RFC 1071 §2(B)). Shorter ranges (headers)
- * use two-byte reads. The word view of the last backing buffer is kept (and
- * with it a reference to that buffer) so that summing packets of one ring or
- * pool creates no view per call.
+ * in memory from `simdSlab` (the frame pool's) are summed with WebAssembly
+ * SIMD (simd.ts), three to four times faster; others as native 32-bit words
+ * through a `Uint32Array` view of the backing buffer (no copy), accumulated
+ * in a float (exact below 2^53) and folded once at the end. Both sum
+ * little-endian words: one's complement addition is byte-order independent,
+ * so byte-swapping the folded result gives the big-endian sum (RFC 1071
+ * §2(B)). Shorter ranges (headers) use two-byte reads. The word view (or
+ * SIMD sum) of the last backing buffer is kept (and with it a reference to
+ * that buffer) so that summing packets of one ring or pool looks up nothing.
  */
+import { SIMD_MAX_RANGE, simdSumOf } from "./simd.ts"
+import type { SimdSum } from "./simd.ts"
+
 /** Below this many bytes, the word path's fixed cost is more than it saves (measured). */
 const BULK_THRESHOLD = 64
 
@@ -98,6 +102,17 @@ const sumEven = (b: Uint8Array, start: number, end: number): number => {
   return fold(s)
 }
 
+/* The SIMD sum of the last backing buffer looked up, as `wordsOf` keeps its view. */
+let simdBuffer: ArrayBufferLike | undefined
+let simdSum: SimdSum | undefined
+
+/** Sum of an absolute range of a SIMD slab, in calls of at most SIMD_MAX_RANGE (an even length, so the byte pairs line up). */
+const sumSimd = (simd: SimdSum, start: number, end: number): number => {
+  let s = 0
+  for (let at = start; at < end; at += SIMD_MAX_RANGE) s += simd(at, Math.min(end, at + SIMD_MAX_RANGE))
+  return swap16(fold(s))
+}
+
 /**
  * The one's complement sum of `bytes[start, end)` as big-endian 16-bit words,
  * folded to 16 bits (0..0xffff) and not complemented. An odd final byte is
@@ -107,6 +122,11 @@ export const sum = (bytes: Uint8Array, start = 0, end = bytes.length): number =>
   if (start < 0) start = 0
   if (end > bytes.length) end = bytes.length
   if (end - start < BULK_THRESHOLD) return end > start ? sumSmall(bytes, start, end) : 0
+  if (bytes.buffer !== simdBuffer) {
+    simdBuffer = bytes.buffer
+    simdSum = simdSumOf(simdBuffer)
+  }
+  if (simdSum !== undefined) return sumSimd(simdSum, bytes.byteOffset + start, bytes.byteOffset + end)
   if (((bytes.byteOffset + start) & 1) === 0) return sumEven(bytes, start, end)
   // Odd address: the first byte is a high byte on its own; the rest, summed
   // from an even address, pairs its bytes the other way round, so its sum is
