@@ -73,6 +73,13 @@ export class Congestion {
     this.avoidanceAcked = 0
   }
 
+  /** A loss probe repaired a loss (RFC 8985 §7.4.2): reduce the window as fast recovery would, with nothing left to retransmit. */
+  lossRepaired(): void {
+    this.ssthresh = Math.max(this.cwnd / 2, 2 * this.mss)
+    this.cwnd = this.ssthresh
+    this.avoidanceAcked = 0
+  }
+
   /** The retransmission timer expired (RFC 5681 §3.1 (4), RFC 6582 §3.2 step 4). */
   timeout(flight: number, sndMax: number): void {
     this.ssthresh = Math.max(flight / 2, 2 * this.mss)

@@ -202,9 +202,15 @@ export class Connection {
   /** Segments sent, and how many of them were retransmissions (for tests and statistics). */
   segmentsSent = 0
   retransmissions = 0
+  /** Tail loss probes sent (RFC 8985 §7). */
+  lossProbes = 0
+  /** SND.NXT when the last loss probe went out, while its ACKs have not yet told whether it repaired a loss (the TLP episode). */
+  probeEnd: number | undefined = undefined
 
   // --- timers (absolute ms, undefined when stopped)
   rtxAt: number | undefined = undefined
+  /** The tail loss probe (RFC 8985 §7.2): earlier than `rtxAt` when armed. */
+  probeAt: number | undefined = undefined
   persistAt: number | undefined = undefined
   delackAt: number | undefined = undefined
   keepaliveAt: number | undefined = undefined
@@ -409,6 +415,7 @@ export class Connection {
     this.sendBuffer.recycle()
     this.receiveBuffer.recycle()
     this.rtxAt = undefined
+    this.probeAt = undefined
     this.persistAt = undefined
     this.delackAt = undefined
     this.keepaliveAt = undefined
@@ -421,6 +428,7 @@ export class Connection {
   enterTimeWait(now: number): void {
     this.state = "TIME-WAIT"
     this.rtxAt = undefined
+    this.probeAt = undefined
     this.persistAt = undefined
     this.keepaliveAt = undefined
     this.closeAt = now + 2 * this.config.mslMs
@@ -429,7 +437,8 @@ export class Connection {
 
   /** The earliest timer deadline, or `undefined` when no timer runs. */
   get deadline(): number | undefined {
-    return earliest(earliest(earliest(this.rtxAt, this.persistAt), earliest(this.delackAt, this.keepaliveAt)), this.closeAt)
+    const retransmit = earliest(earliest(this.rtxAt, this.probeAt), this.persistAt)
+    return earliest(earliest(retransmit, earliest(this.delackAt, this.keepaliveAt)), this.closeAt)
   }
 }
 

@@ -12,7 +12,7 @@ import { Flags, MAX_HEADER_LENGTH, MAX_WINDOW_SCALE } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMax, seqMin } from "../wire/seq.ts"
 import type { Connection } from "./connection.ts"
 import { Congestion, DUP_THRESHOLD } from "./congestion.ts"
-import { challengeAck, effectiveMss, sendReset, sendSyn, transmit } from "./output.ts"
+import { armLossProbe, challengeAck, effectiveMss, probeStart, sendReset, sendSyn, transmit } from "./output.ts"
 
 /** Take the options of the peer's SYN: MSS, window scale, SACK-permitted, timestamps (RFC 7323 §2.2, §3.2; RFC 2018 §2). */
 export const negotiate = (c: Connection, syn: Segment): void => {
@@ -213,7 +213,44 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
   cc.dupAcks = 0
   if (c.rtxLimit !== undefined && !cc.inRecovery && seqGeq(ack, c.rtxLimit)) c.rtxLimit = undefined
   c.rtxAt = c.flight === 0 ? undefined : now + c.rtt.rto
+  armLossProbe(c, now)
   if (freed > 0 && c.refillSendBuffer()) c.notify()
+}
+
+/** Where the data deemed lost ends (SACK): RFC 6675's IsLost, or, once a loss probe is SACKed, the probe's start. */
+const lostBefore = (c: Connection): number | undefined => {
+  const edge = c.scoreboard.lostEdge(DUP_THRESHOLD * c.sndMss)
+  if (c.probeEnd === undefined) return edge
+  const start = probeStart(c)
+  if (c.scoreboard.holeStart(start) === start) return edge
+  return edge === undefined ? start : seqMax(edge, start)
+}
+
+/** Whether SACK blocks report data received twice (RFC 2883 §4: a first block below the ACK, or inside the second). */
+const reportsDuplicate = (sack: ReadonlyArray<SackBlock> | undefined, ack: number): boolean => {
+  const first = sack?.[0]
+  if (first === undefined) return false
+  if (seqLeq(first.right, ack)) return true
+  const second = sack![1]
+  return second !== undefined && seqGeq(first.left, second.left) && seqLeq(first.right, second.right)
+}
+
+/**
+ * RFC 8985 §7.4: what the ACKs say of the last loss probe. A D-SACK, or a
+ * pure duplicate ACK at the probe's end (`news`: the ACK moved SND.UNA,
+ * SACKed something new or carried data), means that the original arrived
+ * too: no loss. An ACK beyond it without either means that the probe
+ * repaired a loss, which the congestion window answers as fast recovery
+ * would.
+ */
+const probeEpisode = (c: Connection, seg: Segment, ack: number, news: boolean): void => {
+  const end = c.probeEnd!
+  if (seqLt(ack, end)) return
+  if (reportsDuplicate(seg.options.sack, ack) || (ack === end && !news)) c.probeEnd = undefined
+  else if (seqGt(ack, end)) {
+    c.probeEnd = undefined
+    c.congestion.lossRepaired()
+  }
 }
 
 /** RFC 9293 §3.10.7.4 fifth (ACK field) for synchronized states; false when the segment is to be dropped. */
@@ -229,7 +266,9 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
   const window = seg.window << c.sndShift
   const sackNews = c.sackOk && seg.options.sack !== undefined && c.scoreboard.update(seg.options.sack, c.sndUna, c.sndNxt)
   const cc = c.congestion
-  if (seqGt(ack, c.sndUna)) onNewAck(c, seg, now)
+  const advanced = seqGt(ack, c.sndUna)
+  if (c.probeEnd !== undefined) probeEpisode(c, seg, ack, advanced || sackNews || seg.payload.length > 0)
+  if (advanced) onNewAck(c, seg, now)
   else if (
     ack === c.sndUna && c.flight > 0 && seg.payload.length === 0 &&
     (seg.flags & (Flags.SYN | Flags.FIN)) === 0 && (window === c.sndWnd || sackNews)
@@ -237,10 +276,13 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
     cc.dupAcks++
     if (cc.inRecovery && !c.sackOk) cc.inflate()
   }
-  // Loss detection: three duplicate ACKs, or enough SACKed above SND.UNA (RFC 6675 IsLost).
-  const lostEdge = c.sackOk ? c.scoreboard.lostEdge(DUP_THRESHOLD * c.sndMss) : undefined
+  // Loss detection: three duplicate ACKs, or enough SACKed above SND.UNA (RFC 6675 IsLost),
+  // or a loss probe SACKed: what was sent before it and is still missing is lost (RFC 8985 §6.2).
+  const lostEdge = c.sackOk ? lostBefore(c) : undefined
   if (cc.mayRecover(c.sndUna) && c.flight > 0 &&
     (cc.dupAcks >= DUP_THRESHOLD || (lostEdge !== undefined && seqGt(lostEdge, c.sndUna)))) {
+    c.probeAt = undefined
+    c.probeEnd = undefined // recovery answers the loss a probe showed
     cc.enterRecovery(c.flight, c.sndNxt, c.sackOk)
     c.rtxNext = c.sndUna
     c.rtxLimit = seqMax(seqAdd(c.sndUna, 1), lostEdge ?? c.sndUna)

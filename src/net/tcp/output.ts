@@ -16,6 +16,9 @@ import type { Connection } from "./connection.ts"
 /** Bytes the timestamps option takes (NOP, NOP, TS). */
 const TIMESTAMPS_LENGTH = 12
 
+/** How long a peer may delay the ACK of a lone segment, at worst (RFC 8985 §7.2 WCDelAckT). */
+const PEER_DELAYED_ACK_MS = 200
+
 /** The window to advertise, in bytes, before scaling. */
 const receiveWindow = (c: Connection): number => {
   const free = c.receiveBuffer.window
@@ -214,13 +217,18 @@ const sendNewData = (c: Connection, now: number, room: number, burst: number, sa
 export const transmit = (c: Connection, now: number): void => {
   if (c.state === "SYN-SENT" || c.state === "SYN-RECEIVED" || c.state === "CLOSED") return
   if (c.state !== "TIME-WAIT") {
+    let sentNew = false
     for (;;) {
       const sack = sackBlocks(c)
       const room = c.sndMss - (sack === undefined ? 0 : 4 + 8 * sack.length)
       const retransmitted = sendRetransmission(c, now, room, sack)
       if (retransmitted === false) break
-      if (retransmitted === undefined && !sendNewData(c, now, room, room * c.burstSegments, sack)) break
+      if (retransmitted === undefined) {
+        if (!sendNewData(c, now, room, room * c.burstSegments, sack)) break
+        sentNew = true
+      }
     }
+    if (sentNew) armLossProbe(c, now)
   }
   if (c.ackNow) sendAck(c, now)
   const waiting = seqDiff(c.queuedEnd, c.sndNxt) > 0 || (c.finQueued && !c.finSent)
@@ -228,6 +236,28 @@ export const transmit = (c: Connection, now: number): void => {
     if (c.persistAt === undefined) c.persistAt = now + c.rtt.rto
   } else c.persistAt = undefined
 }
+
+/**
+ * (Re)arm the tail loss probe (RFC 8985 §7.2) once new data went out or an
+ * ACK advanced: two smoothed RTTs on (plus the peer's worst delayed ACK when
+ * one segment is out), or at the RTO if that is sooner (the probe then
+ * stands in for the timeout, without its collapse of the window). Only with
+ * SACK (the probe's ACK must show what is missing), outside loss recovery
+ * and retransmission timeouts, and not while an earlier probe's episode
+ * lasts.
+ */
+export const armLossProbe = (c: Connection, now: number): void => {
+  c.probeAt = undefined
+  const srtt = c.rtt.srtt
+  if (
+    !c.sackOk || srtt === undefined || !c.synchronized || c.flight === 0 || c.rtxAt === undefined ||
+    c.congestion.inRecovery || c.rtxLimit !== undefined || c.retries > 0 || c.probeEnd !== undefined
+  ) return
+  c.probeAt = Math.min(now + 2 * srtt + (c.flight <= c.sndMss ? PEER_DELAYED_ACK_MS : 0), c.rtxAt)
+}
+
+/** Where the last loss probe's retransmission starts: one segment before its end (or at SND.UNA). */
+export const probeStart = (c: Connection): number => seqMax(c.sndUna, seqAdd(c.probeEnd ?? c.sndNxt, -c.sndMss))
 
 /** The largest payload for segments with the negotiated options (RFC 6691). */
 export const effectiveMss = (peerMss: number, c: Connection): number =>

@@ -1,12 +1,13 @@
 /**
  * Timer expiry for a connection, the timers being deadlines in the control
  * block: retransmission (RFC 6298 §5, with backoff and a give-up bound;
- * SYN retransmission while opening), persist (zero-window probes, RFC 9293
- * §3.8.6.1), delayed ACK, keepalive (RFC 1122 §4.2.3.6) and TIME-WAIT or the
- * FIN-WAIT-2 timeout of a closed connection.
+ * SYN retransmission while opening), the tail loss probe (RFC 8985 §7),
+ * persist (zero-window probes, RFC 9293 §3.8.6.1), delayed ACK, keepalive
+ * (RFC 1122 §4.2.3.6) and TIME-WAIT or the FIN-WAIT-2 timeout of a closed
+ * connection.
  */
 import type { Connection } from "./connection.ts"
-import { sendProbe, sendSyn, transmit } from "./output.ts"
+import { probeStart, sendProbe, sendSyn, transmit } from "./output.ts"
 
 /** What a connection in `state` was doing, for a timeout's report. */
 const phase = (c: Connection): string =>
@@ -26,6 +27,8 @@ const giveUp = (c: Connection, during: string): void => {
 /** RFC 6298 (5.4)–(5.6): the retransmission timer expired. */
 const retransmitTimeout = (c: Connection, now: number): void => {
   c.rtxAt = undefined
+  c.probeAt = undefined
+  c.probeEnd = undefined
   // A peer that keeps answering with a zero window is not lost (as Linux does).
   const zeroWindowPeerAlive = c.synchronized && c.sndWnd === 0 && now - c.lastAckReceivedAt < c.config.rtoMaxMs
   if (!zeroWindowPeerAlive) c.retries++
@@ -47,6 +50,25 @@ const retransmitTimeout = (c: Connection, now: number): void => {
   c.rttSeq = undefined
   transmit(c, now)
   if (c.rtxAt === undefined && c.flight > 0) c.rtxAt = now + c.rtt.rto
+}
+
+/**
+ * RFC 8985 §7.3: no ACK for two RTTs with data out. Retransmit the last
+ * segment (whatever the congestion window), so that its ACK, with SACK,
+ * shows what was lost and fast recovery repairs it, rather than waiting
+ * for the RTO; then the RTO is armed anew. (RFC 8985 prefers new data when
+ * there is some; the last segment always draws the ACK.)
+ */
+const lossProbe = (c: Connection, now: number): void => {
+  c.probeAt = undefined
+  if (c.flight === 0 || c.congestion.inRecovery || c.rtxLimit !== undefined) return
+  c.probeEnd = c.sndNxt
+  c.lossProbes++
+  c.rtxNext = probeStart(c)
+  c.rtxLimit = c.sndNxt
+  c.rtxForce = true
+  transmit(c, now)
+  c.rtxAt = now + c.rtt.rto
 }
 
 /** The persist timer expired: probe the zero window, backing off. */
@@ -85,6 +107,8 @@ export const runTimers = (c: Connection, now: number): void => {
     c.terminate("closed")
     return
   }
+  // The probe first: due with the RTO, it stands in for it (and arms it anew).
+  if (c.probeAt !== undefined && c.probeAt <= now) lossProbe(c, now)
   if (c.rtxAt !== undefined && c.rtxAt <= now) retransmitTimeout(c, now)
   if (c.persistAt !== undefined && c.persistAt <= now && c.state !== "CLOSED") persist(c, now)
   if (c.delackAt !== undefined && c.delackAt <= now && c.state !== "CLOSED") {

@@ -176,7 +176,9 @@ describe("connection states (RFC 9293)", () => {
     sim.run(() => client.state === "CLOSED")
     expect(client.closeReason).toBe("timeout")
     expect(client.timeoutDuring).toBe("transfer")
-    expect(client.retransmissions).toBe(5)
+    // One tail loss probe (RFC 8985), then the five retransmissions of the bound.
+    expect(client.lossProbes).toBe(1)
+    expect(client.retransmissions).toBe(1 + 5)
     // 6 backed-off timeouts: at least 200 ms · (1 + 2 + … + 32).
     expect(sim.now - start).toBeGreaterThanOrEqual(200 * 63)
   })
