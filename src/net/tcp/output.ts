@@ -18,6 +18,8 @@ const TIMESTAMPS_LENGTH = 12
 
 /** How long a peer may delay the ACK of a lone segment, at worst (RFC 8985 §7.2 WCDelAckT). */
 const PEER_DELAYED_ACK_MS = 200
+/** The shortest probe timeout, as Linux's: on a sub-millisecond path, a pause of our own (GC) must not look like a lost tail. */
+const MIN_PROBE_TIMEOUT_MS = 10
 
 /** The window to advertise, in bytes, before scaling. */
 const receiveWindow = (c: Connection): number => {
@@ -239,8 +241,8 @@ export const transmit = (c: Connection, now: number): void => {
 
 /**
  * (Re)arm the tail loss probe (RFC 8985 §7.2) once new data went out or an
- * ACK advanced: two smoothed RTTs on (plus the peer's worst delayed ACK when
- * one segment is out), or at the RTO if that is sooner (the probe then
+ * ACK advanced: two smoothed RTTs on (at least 10 ms; plus the peer's worst
+ * delayed ACK when one segment is out), or at the RTO if that is sooner (the probe then
  * stands in for the timeout, without its collapse of the window). Only with
  * SACK (the probe's ACK must show what is missing), outside loss recovery
  * and retransmission timeouts, and not while an earlier probe's episode
@@ -253,7 +255,8 @@ export const armLossProbe = (c: Connection, now: number): void => {
     !c.sackOk || srtt === undefined || !c.synchronized || c.flight === 0 || c.rtxAt === undefined ||
     c.congestion.inRecovery || c.rtxLimit !== undefined || c.retries > 0 || c.probeEnd !== undefined
   ) return
-  c.probeAt = Math.min(now + 2 * srtt + (c.flight <= c.sndMss ? PEER_DELAYED_ACK_MS : 0), c.rtxAt)
+  const timeout = Math.max(2 * srtt, MIN_PROBE_TIMEOUT_MS) + (c.flight <= c.sndMss ? PEER_DELAYED_ACK_MS : 0)
+  c.probeAt = Math.min(now + timeout, c.rtxAt)
 }
 
 /** Where the last loss probe's retransmission starts: one segment before its end (or at SND.UNA). */
