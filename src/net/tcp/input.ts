@@ -238,10 +238,10 @@ const reportsDuplicate = (sack: ReadonlyArray<SackBlock> | undefined, ack: numbe
 /**
  * RFC 8985 §7.4: what the ACKs say of the last loss probe. A D-SACK, or a
  * pure duplicate ACK at the probe's end (`news`: the ACK moved SND.UNA,
- * SACKed something new or carried data), means that the original arrived
- * too: no loss. An ACK beyond it without either means that the probe
- * repaired a loss, which the congestion window answers as fast recovery
- * would.
+ * SACKed something new, carried data or moved the window), means that the
+ * original arrived too: no loss. An ACK beyond it without either means that
+ * the probe repaired a loss, which the congestion window answers as fast
+ * recovery would.
  */
 const probeEpisode = (c: Connection, seg: Segment, ack: number, news: boolean): void => {
   const end = c.probeEnd!
@@ -267,7 +267,7 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
   const sackNews = c.sackOk && seg.options.sack !== undefined && c.scoreboard.update(seg.options.sack, c.sndUna, c.sndNxt)
   const cc = c.congestion
   const advanced = seqGt(ack, c.sndUna)
-  if (c.probeEnd !== undefined) probeEpisode(c, seg, ack, advanced || sackNews || seg.payload.length > 0)
+  if (c.probeEnd !== undefined) probeEpisode(c, seg, ack, advanced || sackNews || seg.payload.length > 0 || window !== c.sndWnd)
   if (advanced) onNewAck(c, seg, now)
   else if (
     ack === c.sndUna && c.flight > 0 && seg.payload.length === 0 &&
