@@ -60,10 +60,16 @@ describe("bulk transfer over the simulated wire", () => {
     })
   }
 
-  test.prop([fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 1, max: 200_000 }), fc.double({ min: 0, max: 0.25, noNaN: true })], {
-    numRuns: 15,
-  })("the received stream always equals the sent one", (seed, size, loss) => {
-    const sim = new Sim(seed, { loss, duplicate: 0.05, reorder: 0.3, reorderMs: 40, delayMs: 5 })
+  test.prop([
+    fc.integer({ min: 0, max: 2 ** 31 }),
+    fc.integer({ min: 1, max: 200_000 }),
+    fc.double({ min: 0, max: 0.25, noNaN: true }),
+    fc.boolean(),
+    fc.boolean(),
+  ], {
+    numRuns: 150,
+  })("the received stream always equals the sent one, with or without SACK and timestamps", (seed, size, loss, sack, timestamps) => {
+    const sim = new Sim(seed, { loss, duplicate: 0.05, reorder: 0.3, reorderMs: 40, delayMs: 5 }, { sack, timestamps })
     const up = pattern(size, seed)
     const down = pattern(size >> 1, seed + 1)
     const r = transfer(sim, up, down)
