@@ -174,7 +174,7 @@ export class TcpEngine implements TransportProtocol {
       return
     }
     if (c.state !== "SYN-SENT") {
-      if (c.synchronized && seqGeq(seq, c.sndUna) && seqLeq(seq, c.sndNxt)) c.softError = because
+      if (seqGeq(seq, c.sndUna) && seqLeq(seq, c.sndNxt)) c.softError = because
       return
     }
     if (seq !== c.iss) return

@@ -221,7 +221,7 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
 const lostBefore = (c: Connection): number | undefined => {
   const edge = c.scoreboard.lostEdge(DUP_THRESHOLD * c.sndMss)
   if (c.probeEnd === undefined) return edge
-  const start = probeStart(c)
+  const start = probeStart(c, c.probeEnd)
   if (c.scoreboard.holeStart(start) === start) return edge
   return edge === undefined ? start : seqMax(edge, start)
 }

@@ -243,24 +243,28 @@ export const transmit = (c: Connection, now: number): void => {
  * (Re)arm the tail loss probe (RFC 8985 §7.2) once new data went out or an
  * ACK advanced: two smoothed RTTs on (at least 10 ms; plus the peer's worst
  * delayed ACK when one segment is out), or at the RTO if that is sooner (the probe then
- * stands in for the timeout, without its collapse of the window). Only with
- * SACK (the probe's ACK must show what is missing), outside loss recovery
- * and retransmission timeouts, and not while an earlier probe's episode
- * lasts.
+ * stands in for the timeout, without its collapse of the window), when
+ * `mayProbe`.
  */
 export const armLossProbe = (c: Connection, now: number): void => {
   c.probeAt = undefined
   const srtt = c.rtt.srtt
-  if (
-    !c.sackOk || srtt === undefined || !c.synchronized || c.flight === 0 || c.rtxAt === undefined ||
-    c.congestion.inRecovery || c.rtxLimit !== undefined || c.retries > 0 || c.probeEnd !== undefined
-  ) return
+  if (!mayProbe(c) || srtt === undefined || c.rtxAt === undefined) return
   const timeout = Math.max(2 * srtt, MIN_PROBE_TIMEOUT_MS) + (c.flight <= c.sndMss ? PEER_DELAYED_ACK_MS : 0)
   c.probeAt = Math.min(now + timeout, c.rtxAt)
 }
 
-/** Where the last loss probe's retransmission starts: one segment before its end (or at SND.UNA). */
-export const probeStart = (c: Connection): number => seqMax(c.sndUna, seqAdd(c.probeEnd ?? c.sndNxt, -c.sndMss))
+/**
+ * Whether a loss probe may go out: SACK on (the probe's ACK must show what
+ * is missing), synchronized with data out, outside loss recovery and
+ * retransmission timeouts, and no earlier probe's episode still open.
+ */
+export const mayProbe = (c: Connection): boolean =>
+  c.sackOk && c.synchronized && c.flight > 0 && !c.congestion.inRecovery && c.rtxLimit === undefined &&
+  c.retries === 0 && c.probeEnd === undefined
+
+/** Where a loss probe ending at `end` starts: one segment before it (or at SND.UNA). */
+export const probeStart = (c: Connection, end: number): number => seqMax(c.sndUna, seqAdd(end, -c.sndMss))
 
 /** The largest payload for segments with the negotiated options (RFC 6691). */
 export const effectiveMss = (peerMss: number, c: Connection): number =>

@@ -40,7 +40,6 @@ const TS_OPTION_BITS = 6
 const NO_WINDOW_SCALE = 0xf
 const SACK_BIT = 0x10
 
-
 /** The options of `syn` that survive a cookie: MSS rounded down to the table, window scale and SACK only with timestamps. */
 export const cookieOptions = (syn: Options): Options => {
   const ts = syn.timestamps

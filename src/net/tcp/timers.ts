@@ -7,7 +7,7 @@
  * connection.
  */
 import type { Connection } from "./connection.ts"
-import { probeStart, sendProbe, sendSyn, transmit } from "./output.ts"
+import { mayProbe, probeStart, sendProbe, sendSyn, transmit } from "./output.ts"
 
 /** What a connection in `state` was doing, for a timeout's report. */
 const phase = (c: Connection): string =>
@@ -61,10 +61,10 @@ const retransmitTimeout = (c: Connection, now: number): void => {
  */
 const lossProbe = (c: Connection, now: number): void => {
   c.probeAt = undefined
-  if (c.flight === 0 || c.congestion.inRecovery || c.rtxLimit !== undefined) return
+  if (!mayProbe(c)) return
   c.probeEnd = c.sndNxt
   c.lossProbes++
-  c.rtxNext = probeStart(c)
+  c.rtxNext = probeStart(c, c.sndNxt)
   c.rtxLimit = c.sndNxt
   c.rtxForce = true
   transmit(c, now)
