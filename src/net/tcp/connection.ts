@@ -211,6 +211,9 @@ export class Connection {
   rtxAt: number | undefined = undefined
   /** The tail loss probe (RFC 8985 §7.2): earlier than `rtxAt` when armed. */
   probeAt: number | undefined = undefined
+  /** The deadlines `rtxAt` and `probeAt` were last restarted to after a stall (each restarts once). */
+  rtxRestartedTo: number | undefined = undefined
+  probeRestartedTo: number | undefined = undefined
   persistAt: number | undefined = undefined
   delackAt: number | undefined = undefined
   keepaliveAt: number | undefined = undefined

@@ -7,7 +7,22 @@
  * connection.
  */
 import type { Connection } from "./connection.ts"
-import { mayProbe, probeStart, sendProbe, sendSyn, transmit } from "./output.ts"
+import { armLossProbe, mayProbe, probeStart, sendProbe, sendSyn, transmit } from "./output.ts"
+
+/**
+ * How late a retransmission or loss probe timer may run before it counts as
+ * stalled. Only a stall of our own process makes a timer run late: a long
+ * GC pause, a descheduled vCPU, or a blocked event loop. During that stall
+ * our segments may not have left, and the ACKs answering them may be waiting
+ * unread; Node runs expired timers before it reads the device. So a stalled
+ * timer is restarted from now, once, rather than fire a needless
+ * retransmission (a retransmission timeout would also collapse the window).
+ */
+const STALL_MS = 10
+
+/** Whether a timer due at `deadline` stalled (see `STALL_MS`) and was not already restarted to that deadline. */
+const stalled = (deadline: number, restartedTo: number | undefined, now: number): boolean =>
+  now - deadline > STALL_MS && deadline !== restartedTo
 
 /** What a connection in `state` was doing, for a timeout's report. */
 const phase = (c: Connection): string =>
@@ -106,6 +121,11 @@ export const runTimers = (c: Connection, now: number): void => {
   if (c.closeAt !== undefined && c.closeAt <= now) {
     c.terminate("closed")
     return
+  }
+  if (c.rtxAt !== undefined && stalled(c.rtxAt, c.rtxRestartedTo, now)) c.rtxRestartedTo = c.rtxAt = now + c.rtt.rto
+  if (c.probeAt !== undefined && stalled(c.probeAt, c.probeRestartedTo, now)) {
+    armLossProbe(c, now)
+    c.probeRestartedTo = c.probeAt
   }
   // The probe first: due with the RTO, it stands in for it (and arms it anew).
   if (c.probeAt !== undefined && c.probeAt <= now) lossProbe(c, now)

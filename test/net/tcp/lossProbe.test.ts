@@ -88,4 +88,46 @@ describe("tail loss probe (RFC 8985 §7)", () => {
     expect(sim.now - start).toBeGreaterThanOrEqual(200)
     expect(drain(server, sim.now)).toHaveLength(10 * client.sndMss)
   })
+
+  describe("after a stall of our own (its timers run first, as Node's do, before the ACKs that came meanwhile)", () => {
+    /** Our host stalls for `ms`, then runs its timers before any input. */
+    const stallClient = (sim: Sim, ms: number) => {
+      sim.now += ms
+      sim.a.engine.onTimers(sim.now)
+    }
+
+    it("restarts the overdue probe and retransmission timers instead of firing them", () => {
+      const sim = new Sim(65, clean)
+      const { client, server } = establish(sim)
+      const data = pattern(10 * client.sndMss, 9)
+      client.send(data, sim.now)
+      stallClient(sim, 300) // past the probe (10 ms) and the retransmission timeout (200 ms)
+      expect(client.lossProbes).toBe(0)
+      expect(client.retransmissions).toBe(0)
+      expect(client.probeAt).toBeGreaterThan(sim.now)
+      expect(client.rtxAt).toBeGreaterThan(sim.now)
+      sim.run(() => client.flight === 0)
+      expect(client.lossProbes).toBe(0)
+      expect(client.retransmissions).toBe(0)
+      expect(client.congestion.ssthresh).toBe(Number.MAX_SAFE_INTEGER)
+      expect(Buffer.compare(drain(server, sim.now), data)).toBe(0)
+    })
+
+    it("restarts a timer once: overdue again, it fires, and the lost tail is repaired", () => {
+      const sim = new Sim(66, clean)
+      const { client, server } = establish(sim)
+      const base = client.sndNxt
+      sim.filter = dropFirst(sim, client, [8, 9])
+      const data = pattern(10 * client.sndMss, 10)
+      client.send(data, sim.now)
+      sim.run(() => client.sndUna === (base + 8 * client.sndMss) >>> 0)
+      expect(client.lossProbes).toBe(0)
+      stallClient(sim, 300)
+      expect(client.lossProbes).toBe(0)
+      stallClient(sim, 300)
+      expect(client.lossProbes).toBe(1)
+      sim.run(() => client.flight === 0)
+      expect(Buffer.compare(drain(server, sim.now), data)).toBe(0)
+    })
+  })
 })

@@ -11,7 +11,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
 import { spawnSync } from "node:child_process"
-import { directOnTap, drain, spawnIn, tcpKernelSkipReason, US } from "./kernel.ts"
+import { directOnTap, drain, spawnIn, stall, tcpKernelSkipReason, US } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason()
 if (reason !== undefined) console.log(`skipping the D-SACK test: ${reason}`)
@@ -33,13 +33,6 @@ const dsacksReceived = (ns: string): number => {
   const out = spawnSync("ip", ["netns", "exec", ns, "nstat", "-asz", "TcpExtTCPDSACKRecv"], { encoding: "utf8" }).stdout
   return Number(/TcpExtTCPDSACKRecv\s+(\d+)/.exec(out)?.[1] ?? "0")
 }
-
-/** Keeps this thread (and with it our stack) busy for `ms`: the receiver stalls. */
-const stall = (ms: number) =>
-  Effect.sync(() => {
-    const end = Date.now() + ms
-    while (Date.now() < end);
-  })
 
 describe.skipIf(reason !== undefined)("D-SACK against the kernel (root, network namespace)", () => {
   it.live("reports the kernel's needless retransmissions, and the kernel counts the D-SACKs", () =>

@@ -226,6 +226,13 @@ export const drain = (flow: Flow, onChunk: (chunk: Uint8Array) => void = () => {
 /** The buffer `drain` reads into: the size bench/lwip/transfer.c receives with. */
 const DRAIN_BUFFER = 256 * 1024
 
+/** Keeps this thread (and with it our stack) busy for `ms`: the whole process stalls, as in a long GC pause. */
+export const stall = (ms: number): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const end = Date.now() + ms
+    while (Date.now() < end);
+  })
+
 /** A `tcp.listen` handler writing back everything it reads, then shutting down. */
 export const echo = (flow: Flow): Effect.Effect<void> =>
   Effect.gen(function* () {
