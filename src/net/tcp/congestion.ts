@@ -2,9 +2,12 @@
  * Congestion control: slow start and congestion avoidance (RFC 5681), fast
  * retransmit and NewReno fast recovery (RFC 6582), and, when the peer SACKs,
  * the conservative recovery of RFC 6675 (no window inflation: the scoreboard
- * tells what left the network). The window is in bytes.
+ * tells what left the network). The window grows only while it is in use
+ * (RFC 7661's concern, kept as Linux does: `tcp_is_cwnd_limited`), so that a
+ * sender limited by its buffer or its application does not build up a
+ * window it never tested. The window is in bytes.
  */
-import { seqGt } from "../wire/seq.ts"
+import { seqGeq, seqGt } from "../wire/seq.ts"
 
 /** Duplicate ACKs that signal a loss (RFC 5681 §3.2 DupThresh). */
 export const DUP_THRESHOLD = 3
@@ -23,15 +26,42 @@ export class Congestion {
   dupAcks = 0
   private avoidanceAcked = 0
   private readonly mss: number
+  /** Whether the window held sending back during the current window of data. */
+  private windowLimited = false
+  /** The most bytes in flight during the current window of data. */
+  private maxFlight = 0
+  /** Where the current window of data ends: once SND.UNA reaches it, the record of use starts anew. */
+  private usageEnd: number
 
   constructor(mss: number, iss: number) {
     this.mss = mss
     this.cwnd = mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss
     this.recover = iss
+    this.usageEnd = iss
   }
 
-  /** New data acknowledged outside recovery: grow the window (RFC 5681 §3.1, byte counting). */
+  /**
+   * After sending: `flight` bytes are in the network, SND.UNA is `una`,
+   * SND.NXT `sndNxt`. Records how fully the window is used in this window
+   * of data (as Linux's `tcp_cwnd_validate`).
+   */
+  recordUse(flight: number, una: number, sndNxt: number): void {
+    const limited = flight + this.mss > this.cwnd
+    if (seqGeq(una, this.usageEnd) || limited || (!this.windowLimited && flight > this.maxFlight)) {
+      this.windowLimited = limited
+      this.maxFlight = flight
+      this.usageEnd = sndNxt
+    }
+  }
+
+  /** Whether ACKs may grow the window: it held sending back lately, or, in slow start, it is under twice the most in flight. */
+  private get inUse(): boolean {
+    return this.windowLimited || (this.cwnd < this.ssthresh && this.cwnd < 2 * this.maxFlight)
+  }
+
+  /** New data acknowledged outside recovery: grow the window while it is in use (RFC 5681 §3.1, byte counting). */
   grow(acked: number): void {
+    if (!this.inUse) return
     if (this.cwnd < this.ssthresh) {
       this.cwnd += Math.min(acked, this.mss)
       return

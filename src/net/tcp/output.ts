@@ -231,6 +231,7 @@ export const transmit = (c: Connection, now: number): void => {
       }
     }
     if (sentNew) armLossProbe(c, now)
+    c.congestion.recordUse(pipe(c), c.sndUna, c.sndNxt)
   }
   if (c.ackNow) sendAck(c, now)
   const waiting = seqDiff(c.queuedEnd, c.sndNxt) > 0 || (c.finQueued && !c.finSent)
