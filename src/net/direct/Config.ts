@@ -29,6 +29,13 @@ export interface Ipv4Config {
   readonly reassembly?: Partial<ReassemblyLimits>
   /** The rate of ICMP errors the stack sends (1000 a second, 50 at once, by default). */
   readonly icmpErrors?: Partial<RateLimit>
+  /**
+   * Path MTU discovery (RFC 1191): TCP packets carry Don't Fragment and a
+   * router's "fragmentation needed" shrinks the segments to that host. True
+   * by default, as on Linux; false lets routers fragment them instead (for a
+   * path whose routers' ICMP errors are filtered).
+   */
+  readonly pathMtuDiscovery?: boolean
 }
 
 /** MirageOS's defaults: `10.0.0.2/24`, no gateway. */
@@ -42,6 +49,7 @@ export interface Ipv4Settings {
   readonly arp: Partial<ArpLimits>
   readonly reassembly: Partial<ReassemblyLimits>
   readonly icmpErrors: Partial<RateLimit>
+  readonly pathMtuDiscovery: boolean
 }
 
 const invalid = (reason: string) => Effect.fail(new StackInvalidArgument({ reason }))
@@ -77,5 +85,17 @@ export const parseIpv4Config = (config: Ipv4Config): Effect.Effect<Ipv4Settings,
         return invalid(`icmpErrors.${field}=${String(value)} is not a rate: give a finite number of ICMP errors, 0 or more`)
       }
     }
-    return Effect.succeed({ cidr, gateway, staticArp, arp: config.arp ?? {}, reassembly: config.reassembly ?? {}, icmpErrors: config.icmpErrors ?? {} })
+    const pathMtuDiscovery = config.pathMtuDiscovery ?? true
+    if (typeof pathMtuDiscovery !== "boolean") {
+      return invalid(`pathMtuDiscovery=${String(pathMtuDiscovery)} is not a boolean: give true (the default) or false`)
+    }
+    return Effect.succeed({
+      cidr,
+      gateway,
+      staticArp,
+      arp: config.arp ?? {},
+      reassembly: config.reassembly ?? {},
+      icmpErrors: config.icmpErrors ?? {},
+      pathMtuDiscovery,
+    })
   })

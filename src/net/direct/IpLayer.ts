@@ -109,6 +109,7 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       arpLimits: settings.arp,
       reassemblyLimits: settings.reassembly,
       icmpErrorLimit: settings.icmpErrors,
+      pathMtuDiscovery: settings.pathMtuDiscovery,
       now: () => clock.currentTimeMillisUnsafe(),
       onOutput: () => {
         if (flushingInline || writerWakeQueued) return

@@ -19,6 +19,18 @@ export interface IpSender {
    */
   readonly maxOffloadSegment: number
   /**
+   * The largest IPv4 packet known to reach `destination` unfragmented: the
+   * path MTU learned from ICMP (RFC 1191), or the link MTU. TCP sends its
+   * packets that fit the link with Don't Fragment set, so that a smaller
+   * hop on the path says so rather than fragmenting them.
+   */
+  readonly pathMtu: (destination: Ipv4) => number
+  /**
+   * Lower the path MTU toward `destination` to `mtu` (as a transport that
+   * checked an ICMP "fragmentation needed" found); the path MTU it then has.
+   */
+  readonly reducePathMtu: (destination: Ipv4, mtu: number) => number
+  /**
    * Send one IPv4 packet of protocol `protocol` whose payload (the transport
    * header and data, `length` bytes) `write` puts at `buffer[offset…]`, given
    * the source address it will carry (for pseudo-header checksums) and
@@ -60,6 +72,8 @@ export interface TransportProtocol {
    * `quoted` is the start of its transport header and data as the ICMP
    * message quotes them (8 bytes or more), a view valid only during the
    * call. What to do about it is the transport's call (RFC 1122 §4.2.3.9).
+   * For "fragmentation needed", `mtu` is the MTU the router announced (or
+   * RFC 1191's guess from the quoted packet's length); 0 for other codes.
    */
-  readonly icmpUnreachable?: (source: Ipv4, destination: Ipv4, quoted: Uint8Array, code: number, reporter: Ipv4, nowMs: number) => void
+  readonly icmpUnreachable?: (source: Ipv4, destination: Ipv4, quoted: Uint8Array, code: number, reporter: Ipv4, nowMs: number, mtu: number) => void
 }

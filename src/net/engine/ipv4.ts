@@ -31,6 +31,7 @@ import { TokenBucket } from "./tokenBucket.ts"
 import { FramePool } from "../FramePool.ts"
 import type { FrameBatch } from "../Netif.ts"
 import { packetize } from "./packetize.ts"
+import { announcedMtu, PathMtus } from "./pathMtu.ts"
 import type { PayloadWriter } from "./packetize.ts"
 import { Reassembly } from "./reassembly.ts"
 import type { ReassemblyLimits } from "./reassembly.ts"
@@ -55,6 +56,8 @@ export interface Ipv4EngineOptions {
   readonly reassemblyLimits?: Partial<ReassemblyLimits>
   /** The rate of ICMP errors we send (destination unreachable); default 1000 a second, 50 at once, as Linux. */
   readonly icmpErrorLimit?: Partial<RateLimit>
+  /** Send TCP packets with Don't Fragment and learn path MTUs from ICMP (RFC 1191); default true, as Linux. */
+  readonly pathMtuDiscovery?: boolean | undefined
   /** The clock, in milliseconds. */
   readonly now: () => number
   /** TTL of the packets we send (default 64). */
@@ -131,6 +134,8 @@ export class Ipv4Engine {
   /** The largest TCP packet sent unfragmented: the link's segmentation limit, or the MTU. */
   private readonly tcpPacketLimit: number
   private readonly deviceChecksums: boolean
+  private readonly pathMtuDiscovery: boolean
+  private readonly pathMtus: PathMtus
   private readonly ttl: number
   private readonly now: () => number
   private readonly onOutput: () => void
@@ -159,6 +164,8 @@ export class Ipv4Engine {
     this.mtu = Math.min(options.mtu, Ipv4Wire.MAX_PACKET_LENGTH)
     this.tcpPacketLimit = Math.min(Math.max(this.mtu, options.tcpSegmentation ?? 0), Ipv4Wire.MAX_PACKET_LENGTH)
     this.deviceChecksums = options.checksumOffload === true
+    this.pathMtuDiscovery = options.pathMtuDiscovery !== false
+    this.pathMtus = new PathMtus(this.mtu)
     this.ttl = options.ttl ?? Ipv4Wire.DEFAULT_TTL
     this.now = options.now
     this.onOutput = options.onOutput ?? (() => {})
@@ -177,6 +184,8 @@ export class Ipv4Engine {
       sourceFor: (destination) => (route(this.iface, destination)._tag === "NoRoute" ? undefined : this.iface.cidr.address),
       maxSegment: this.mtu - Ipv4Wire.MIN_HEADER_LENGTH,
       maxOffloadSegment: this.tcpPacketLimit - Ipv4Wire.MIN_HEADER_LENGTH,
+      pathMtu: (destination) => this.pathMtus.get(destination, this.now()),
+      reducePathMtu: (destination, mtu) => this.pathMtus.reduce(destination, mtu, this.now()),
       send: (destination, protocol, length, write) => this.send(destination, protocol, length, write),
     }
   }
@@ -327,8 +336,11 @@ export class Ipv4Engine {
     }
     const source = this.iface.cidr.address
     const identification = this.identification.next(source, destination, protocol)
-    const header = { identification, ttl: this.ttl, protocol, source, destination, payloadLength: length }
-    const limit = protocol === Ipv4Wire.Protocol.Tcp ? this.tcpPacketLimit : this.mtu
+    const tcp = protocol === Ipv4Wire.Protocol.Tcp
+    const limit = tcp ? this.tcpPacketLimit : this.mtu
+    // TCP sizes its segments to the path; what fits the link must not be fragmented on the way (RFC 1191).
+    const dontFragment = tcp && this.pathMtuDiscovery && Ipv4Wire.MIN_HEADER_LENGTH + length <= limit
+    const header = { identification, ttl: this.ttl, protocol, source, destination, payloadLength: length, dontFragment }
     const frames = packetize(this.buffers, this.mac, limit, this.deviceChecksums, header, write)
     this.stats.packetsSent++
     if (frames.length > 1) this.stats.fragmentsSent += frames.length
@@ -433,11 +445,16 @@ export class Ipv4Engine {
     for (const observer of this.icmpObservers) observer(source, message, now)
   }
 
-  /** Hand a destination unreachable about a packet we sent (its first fragment, quoted with its transport header) to that packet's transport. */
+  /**
+   * Hand a destination unreachable about a packet we sent (its first
+   * fragment, quoted with its transport header) to that packet's transport,
+   * with the MTU a "fragmentation needed" announces.
+   */
   private tellTransport(reporter: Ipv4, message: Icmpv4.DestinationUnreachable, now: number): void {
     const quoted = Ipv4Wire.parseEmbedded(message.payload)
     if (quoted._tag !== "Ipv4Packet" || quoted.source !== this.iface.cidr.address || quoted.fragmentOffset !== 0) return
-    this.transports[quoted.protocol]?.icmpUnreachable?.(quoted.source, quoted.destination, quoted.payload, message.code, reporter, now)
+    const mtu = message.code === Icmpv4.UnreachableCode.FragmentationNeeded ? announcedMtu(message.nextHopMtu, quoted.totalLength) : 0
+    this.transports[quoted.protocol]?.icmpUnreachable?.(quoted.source, quoted.destination, quoted.payload, message.code, reporter, now, mtu)
   }
 
   private reset(source: Ipv4, destination: Ipv4, payload: Uint8Array): void {

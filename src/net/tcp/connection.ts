@@ -69,6 +69,8 @@ export interface ConnectionInit {
   readonly maxSegment: number
   /** The largest segment (header included) the link cuts into `maxSegment` pieces itself (TSO); `maxSegment` without. */
   readonly maxOffloadSegment: number
+  /** The largest segment (header included) known to reach the peer: `maxSegment`, or less on a path with a smaller MTU (RFC 1191). */
+  readonly pathSegment: number
   /** Added to the clock for our TSval (RFC 7323 §7.1, a per-connection random offset). */
   readonly timestampOffset: number
   /** Opened by a listener (SYN-RECEIVED from LISTEN) rather than by `connect`. */
@@ -115,6 +117,10 @@ export class Connection {
   sndMss: number
   /** The MSS we announce: the IP layer's segment limit less the TCP header. */
   readonly announcedMss: number
+  /** The MSS the peer announced (536 when it did not, RFC 9293 §3.7.1). */
+  peerMss = 536
+  /** The MSS the path to the peer takes: its MTU less the IPv4 and TCP headers (RFC 1191). */
+  pathMss: number
   /** The link's segmentation-offload limit for a whole segment, header included (`ConnectionInit.maxOffloadSegment`). */
   readonly maxOffloadSegment: number
   /**
@@ -234,7 +240,8 @@ export class Connection {
     this.sndBase = seqAdd(init.iss, 1)
     this.announcedMss = Math.max(1, Math.min(0xffff, init.maxSegment - 20))
     this.maxOffloadSegment = init.maxOffloadSegment
-    this.sndMss = Math.min(536, this.announcedMss)
+    this.pathMss = Math.max(1, Math.min(this.announcedMss, init.pathSegment - 20))
+    this.sndMss = Math.min(536, this.pathMss)
     this.sendBuffer = new ByteRing(this.config.sendBuffer)
     this.receiveBuffer = new ReceiveBuffer(this.config.receiveBuffer, this.config.maxOutOfOrderRanges)
     this.tsOk = this.config.timestamps

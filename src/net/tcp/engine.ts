@@ -15,7 +15,7 @@ import { u16, u32 } from "../wire/bytes.ts"
 import { describeUnreachable, UnreachableCode } from "../wire/icmpv4.ts"
 import type { Header, Segment } from "../wire/tcp.ts"
 import { emit, Flags, headerLength, parse, PROTOCOL } from "../wire/tcp.ts"
-import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq } from "../wire/seq.ts"
+import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from "../wire/seq.ts"
 import type { TcpConfig } from "./config.ts"
 import { makeConfig } from "./config.ts"
 import type { ConnectionHost } from "./connection.ts"
@@ -24,9 +24,12 @@ import { segmentArrives, negotiate } from "./input.ts"
 import type { IsnGenerator } from "./isn.ts"
 import { makeIsnGenerator } from "./isn.ts"
 import { Listener } from "./listener.ts"
-import { sendSyn, transmit } from "./output.ts"
+import { pathMtuReduced, sendSyn, transmit } from "./output.ts"
 import { COOKIE_LIFETIME_MS, cookieOptions, decodeOptions, encodeTsVal, SynCookies } from "./synCookies.ts"
 import { runTimers } from "./timers.ts"
+
+/** The IPv4 header without options: what a path MTU holds besides the TCP segment. */
+const IPV4_HEADER_LENGTH = 20
 
 /** The first ephemeral port (RFC 6335 §6). */
 const EPHEMERAL_FIRST = 49152
@@ -159,15 +162,31 @@ export class TcpEngine implements TransportProtocol {
    * is dropped on a hard error, freeing its place in the SYN queue; a
    * synchronized one carries on (soft errors, RFC 5461) but keeps the error,
    * which its timeout reports if no new data is acknowledged before.
-   * "Fragmentation needed" changes nothing. Only an error quoting a sequence
-   * number in flight counts (RFC 5927 §4.1): a blind attacker would have to
-   * guess it.
+   * "Fragmentation needed" about a synchronized connection lowers the path
+   * MTU (RFC 1191), for every connection to that host, and the connection's
+   * segments. Only an error quoting a sequence number in flight counts
+   * (RFC 5927 §4.1): a blind attacker would have to guess it.
    */
-  readonly icmpUnreachable = (source: number, destination: number, quoted: Uint8Array, code: number, reporter: number): void => {
-    if (quoted.length < 8 || code === UnreachableCode.FragmentationNeeded) return
+  readonly icmpUnreachable = (
+    source: number,
+    destination: number,
+    quoted: Uint8Array,
+    code: number,
+    reporter: number,
+    now: number,
+    mtu: number,
+  ): void => {
+    if (quoted.length < 8) return
     const c = this.find(source, u16(quoted, 0), destination, u16(quoted, 2))
     if (c === undefined || c.state === "CLOSED") return
     const seq = u32(quoted, 4)
+    if (code === UnreachableCode.FragmentationNeeded) {
+      if (c.synchronized && seqGeq(seq, c.sndUna) && seqLt(seq, c.sndNxt) && mtu > 0) {
+        pathMtuReduced(c, this.ip.reducePathMtu(destination, mtu), now)
+        this.reschedule(c)
+      }
+      return
+    }
     const because = `${describeUnreachable(code)} (ICMP from ${formatIpv4(reporter)})`
     if (c.state === "SYN-RECEIVED") {
       if (seq === c.iss && HARD_UNREACHABLE.has(code)) c.terminate("closed")
@@ -303,6 +322,7 @@ export class TcpEngine implements TransportProtocol {
       iss,
       maxSegment: this.ip.maxSegment,
       maxOffloadSegment: this.ip.maxOffloadSegment,
+      pathSegment: this.ip.pathMtu(remoteAddress) - IPV4_HEADER_LENGTH,
       timestampOffset,
       passive,
     }, now)

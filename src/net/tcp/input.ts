@@ -23,8 +23,9 @@ export const negotiate = (c: Connection, syn: Segment): void => {
   c.sackOk = c.sackOk && o.sackPermitted
   c.tsOk = c.tsOk && o.timestamps !== undefined
   if (o.timestamps !== undefined) c.tsRecent = o.timestamps.tsVal
-  c.sndMss = effectiveMss(o.mss ?? 536, c)
-  c.burstSegments = (o.mss ?? 536) >= c.announcedMss
+  c.peerMss = o.mss ?? 536
+  c.sndMss = effectiveMss(c)
+  c.burstSegments = c.peerMss >= c.announcedMss && c.pathMss >= c.announcedMss
     ? Math.max(1, Math.floor((c.maxOffloadSegment - MAX_HEADER_LENGTH) / c.sndMss))
     : 1
   c.congestion = new Congestion(c.sndMss, c.iss)

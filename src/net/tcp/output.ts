@@ -267,6 +267,31 @@ export const mayProbe = (c: Connection): boolean =>
 /** Where a loss probe ending at `end` starts: one segment before it (or at SND.UNA). */
 export const probeStart = (c: Connection, end: number): number => seqMax(c.sndUna, seqAdd(end, -c.sndMss))
 
-/** The largest payload for segments with the negotiated options (RFC 6691). */
-export const effectiveMss = (peerMss: number, c: Connection): number =>
-  Math.max(1, Math.min(peerMss, c.announcedMss) - (c.tsOk ? TIMESTAMPS_LENGTH : 0))
+/** The largest payload for segments with the negotiated options (RFC 6691) that fit the path (RFC 1191). */
+export const effectiveMss = (c: Connection): number =>
+  Math.max(1, Math.min(c.peerMss, c.announcedMss, c.pathMss) - (c.tsOk ? TIMESTAMPS_LENGTH : 0))
+
+/** IPv4 and TCP headers without options: what a path MTU holds besides the MSS. */
+const HEADERS = 40
+
+/**
+ * The path MTU toward the peer fell to `mtu`: an ICMP "fragmentation
+ * needed" quoted a segment in flight (RFC 1191 §6.1). Later segments are
+ * cut to fit, one wire segment each (the link's segmentation cuts to its own
+ * MTU), and what is in flight, dropped for its size, goes out again at
+ * once, cut anew. The congestion window stays: this was no congestion (as
+ * Linux's `tcp_simple_retransmit`).
+ */
+export const pathMtuReduced = (c: Connection, mtu: number, now: number): void => {
+  if (mtu - HEADERS >= c.pathMss) return
+  c.pathMss = Math.max(1, mtu - HEADERS)
+  const mss = effectiveMss(c)
+  if (mss >= c.sndMss) return
+  c.sndMss = mss
+  c.burstSegments = 1
+  c.rtxNext = c.sndUna
+  c.rtxLimit = c.sndNxt
+  c.rtxForce = true
+  c.rttSeq = undefined // Karn: what is timed goes out again
+  transmit(c, now)
+}

@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest"
 import type { Connection } from "../../../src/net/tcp/connection.ts"
 import { ipv4 } from "../../../src/net/wire/addr.ts"
 import { UnreachableCode } from "../../../src/net/wire/icmpv4.ts"
-import { establish } from "./helpers.ts"
+import { drain, establish } from "./helpers.ts"
 import { clean, Sim } from "./sim.ts"
 import type { Host } from "./sim.ts"
+import { pattern } from "./transfer.ts"
 
 const ROUTER = ipv4(10, 0, 0, 254)
 
@@ -27,9 +28,9 @@ const opening = () => {
   return { sim, client }
 }
 
-/** `ROUTER`'s destination unreachable of `code` to `host` about a segment of its connection `c` with sequence number `seq`. */
-const tell = (host: Host, c: Connection, code: number, seq = c.iss) =>
-  host.engine.icmpUnreachable(c.localAddress, c.remoteAddress, quote(c, seq), code, ROUTER)
+/** `ROUTER`'s destination unreachable of `code` to `host` about a segment of its connection `c` with sequence number `seq` (and the `mtu` a "fragmentation needed" announces). */
+const tell = (host: Host, c: Connection, code: number, seq = c.iss, mtu = 0) =>
+  host.engine.icmpUnreachable(c.localAddress, c.remoteAddress, quote(c, seq), code, ROUTER, 0, mtu)
 
 describe("ICMP destination unreachable for TCP", () => {
   it("a port or protocol unreachable answering our SYN refuses the connection at once", () => {
@@ -104,5 +105,57 @@ describe("ICMP destination unreachable for TCP", () => {
     client.send(new Uint8Array(1000), sim.now)
     sim.run(() => client.state === "CLOSED", () => {}, 600_000)
     expect(client.closeReason).toBe("timeout")
+  })
+})
+
+describe("ICMP fragmentation needed: path MTU discovery (RFC 1191)", () => {
+  /** A router with a 1280-byte next hop between A and B: A's larger packets are dropped, and A told about each. */
+  const narrowPath = (sim: Sim, client: Connection) => {
+    const tooBig: Array<number> = []
+    sim.filter = (from, seg) => {
+      if (from !== sim.a || 20 + seg.headerLength + seg.payload.length <= 1280) return true
+      tooBig.push(seg.sequenceNumber)
+      return false
+    }
+    /** Delivers the router's errors (after the send that caused them, as a real one would arrive). */
+    const deliver = () => {
+      for (let seq = tooBig.shift(); seq !== undefined; seq = tooBig.shift()) {
+        sim.a.engine.icmpUnreachable(client.localAddress, client.remoteAddress, quote(client, seq), UnreachableCode.FragmentationNeeded, ROUTER, sim.now, 1280)
+      }
+    }
+    return deliver
+  }
+
+  it("cuts the segments to the path and resends what was in flight at once: the transfer completes, the window untouched", () => {
+    const sim = new Sim(86, clean)
+    const { client, server } = establish(sim)
+    const deliver = narrowPath(sim, client)
+    const data = pattern(200_000, 11)
+    client.send(data, sim.now)
+    const start = sim.now
+    sim.run(() => client.flight === 0 && !client.sendWaiting, deliver)
+    expect(sim.now - start).toBeLessThan(200) // no retransmission timeout
+    expect(client.sndMss).toBe(1280 - 40 - 12) // IPv4, TCP and timestamps
+    expect(client.retries).toBe(0)
+    expect(client.congestion.ssthresh).toBe(Number.MAX_SAFE_INTEGER)
+    expect(Buffer.compare(drain(server, sim.now), data)).toBe(0)
+    // The path MTU is the host's: a new connection to it starts with segments that fit.
+    const next = establish(sim, 81).client
+    expect(next.sndMss).toBe(1280 - 40 - 12)
+  })
+
+  it("believes only errors quoting a segment in flight, and no path MTU below 552 bytes", () => {
+    const sim = new Sim(87, clean)
+    const { client } = establish(sim)
+    const tell = (seq: number, mtu: number) =>
+      sim.a.engine.icmpUnreachable(client.localAddress, client.remoteAddress, quote(client, seq), UnreachableCode.FragmentationNeeded, ROUTER, sim.now, mtu)
+    const full = client.sndMss
+    tell(client.sndNxt, 1000) // nothing in flight: a blind guess
+    tell(client.sndUna - 5000, 1000)
+    expect(client.sndMss).toBe(full)
+    sim.filter = () => false // what is sent stays in flight
+    client.send(pattern(10_000, 12), sim.now)
+    tell(client.sndUna, 300)
+    expect(client.sndMss).toBe(552 - 40 - 12)
   })
 })

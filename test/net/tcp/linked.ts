@@ -44,6 +44,8 @@ export const linked = (seed: number, loss = 0): Effect.Effect<readonly [IpAccess
             sourceFor: (destination) => (destination === peer ? self : undefined),
             maxSegment: 1480,
             maxOffloadSegment: 1480,
+            pathMtu: () => 1500,
+            reducePathMtu: () => 1500,
             send: (destination, _protocol, length, write) => {
               if (destination !== peer) return false
               const bytes = new Uint8Array(length)

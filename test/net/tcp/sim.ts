@@ -5,6 +5,7 @@
  * next event (a packet arrival or an engine deadline), so minutes of
  * simulated time take milliseconds.
  */
+import { PathMtus } from "../../../src/net/engine/pathMtu.ts"
 import type { IpSender } from "../../../src/net/direct/Transport.ts"
 import { ipv4 } from "../../../src/net/wire/addr.ts"
 import type { TcpConfig } from "../../../src/net/tcp/config.ts"
@@ -87,10 +88,13 @@ export class Sim {
     const random32 = () => Math.floor(this.rand() * 4294967296) >>> 0
     const make = (address: number, peer: () => Host, config: Partial<TcpConfig>): Host => {
       const sent: Array<Segment> = []
+      const paths = new PathMtus(1500)
       const ip: IpSender = {
         sourceFor: (destination) => (destination === peer().address ? address : undefined),
         maxSegment: 1480,
         maxOffloadSegment: this.maxOffloadSegment,
+        pathMtu: (destination) => paths.get(destination, this.now),
+        reducePathMtu: (destination, mtu) => paths.reduce(destination, mtu, this.now),
         send: (destination, _protocol, length, write) => {
           if (destination !== peer().address) return false
           const bytes = new Uint8Array(length)
