@@ -60,6 +60,11 @@ describe("bulk transfer over the simulated wire", () => {
     })
   }
 
+  // At 25% loss each way, ten retransmission timeouts in a row (our default limit) happen now and
+  // then, and the connection rightly gives up: fast-check's seeds -981298150 and 5 each drew such
+  // a case ([19, 143081, 0.2486, false, false] and [79062490, 150604, 0.2484, true, false]). The
+  // property is about the stream, so it allows Linux's 15 (tcp_retries2), and its cases come from a
+  // fixed seed, so that every run tries the same ones.
   test.prop([
     fc.integer({ min: 0, max: 2 ** 31 }),
     fc.integer({ min: 1, max: 200_000 }),
@@ -67,9 +72,10 @@ describe("bulk transfer over the simulated wire", () => {
     fc.boolean(),
     fc.boolean(),
   ], {
-    numRuns: 150,
+    numRuns: 1000,
+    seed: 5,
   })("the received stream always equals the sent one, with or without SACK and timestamps", (seed, size, loss, sack, timestamps) => {
-    const sim = new Sim(seed, { loss, duplicate: 0.05, reorder: 0.3, reorderMs: 40, delayMs: 5 }, { sack, timestamps })
+    const sim = new Sim(seed, { loss, duplicate: 0.05, reorder: 0.3, reorderMs: 40, delayMs: 5 }, { sack, timestamps, maxRetransmissions: 15 })
     const up = pattern(size, seed)
     const down = pattern(size >> 1, seed + 1)
     const r = transfer(sim, up, down)
