@@ -57,6 +57,13 @@ export interface ConnectionHost {
   readonly output: (connection: Connection, now: number) => void
 }
 
+/** A range of the send sequence space sent again, and SND.NXT when it went (`after`). */
+export interface SentAgain {
+  readonly start: number
+  readonly end: number
+  readonly after: number
+}
+
 /** The identity and initial numbers of a new connection. */
 export interface ConnectionInit {
   readonly localAddress: number
@@ -185,6 +192,10 @@ export class Connection {
   rtxLimit: number | undefined = undefined
   /** The next retransmission goes out whatever the congestion window (RFC 5681 §3.2 step 3). */
   rtxForce = false
+  /** The retransmissions of this pass not known delivered: the range sent again, and SND.NXT when it went. */
+  readonly retransmitted: Array<SentAgain> = []
+  /** Ranges whose retransmission was lost too: sent again before any other hole. */
+  readonly lostAgain: Array<SentAgain> = []
   /** Consecutive retransmission timeouts without progress. */
   retries = 0
   /** Karn's rule timing without timestamps: the segment end being timed and when it was sent. */
@@ -210,6 +221,8 @@ export class Connection {
   retransmissions = 0
   /** Tail loss probes sent (RFC 8985 §7). */
   lossProbes = 0
+  /** Retransmissions found lost, and so sent again, without a retransmission timeout. */
+  lostRetransmissions = 0
   /** SND.NXT when the last loss probe went out, while its ACKs have not yet told whether it repaired a loss (the TLP episode). */
   probeEnd: number | undefined = undefined
 

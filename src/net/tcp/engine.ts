@@ -163,9 +163,10 @@ export class TcpEngine implements TransportProtocol {
    * synchronized one carries on (soft errors, RFC 5461) but keeps the error,
    * which its timeout reports if no new data is acknowledged before.
    * "Fragmentation needed" about a synchronized connection lowers the path
-   * MTU (RFC 1191), for every connection to that host, and the connection's
-   * segments. Only an error quoting a sequence number in flight counts
-   * (RFC 5927 §4.1): a blind attacker would have to guess it.
+   * MTU to that host (RFC 1191), which later connections start with, and
+   * this connection's segments (others learn from their own errors). Only
+   * an error quoting a sequence number in flight counts (RFC 5927 §4.1): a
+   * blind attacker would have to guess it.
    */
   readonly icmpUnreachable = (
     source: number,

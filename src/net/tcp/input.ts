@@ -12,7 +12,7 @@ import { Flags, MAX_HEADER_LENGTH, MAX_WINDOW_SCALE } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMax, seqMin } from "../wire/seq.ts"
 import type { Connection } from "./connection.ts"
 import { Congestion, DUP_THRESHOLD } from "./congestion.ts"
-import { armLossProbe, challengeAck, effectiveMss, probeStart, sendReset, sendSyn, transmit } from "./output.ts"
+import { armLossProbe, challengeAck, effectiveMss, probeStart, retransmitFrom, sendReset, sendSyn, transmit } from "./output.ts"
 
 /** Take the options of the peer's SYN: MSS, window scale, SACK-permitted, timestamps (RFC 7323 §2.2, §3.2; RFC 2018 §2). */
 export const negotiate = (c: Connection, syn: Segment): void => {
@@ -206,9 +206,7 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
     else if (!c.sackOk) {
       // NewReno partial ACK: retransmit the next hole at once (RFC 6582 §3.2 step 3).
       cc.deflate(acked)
-      c.rtxNext = ack
-      c.rtxLimit = seqAdd(ack, 1)
-      c.rtxForce = true
+      retransmitFrom(c, ack, seqAdd(ack, 1))
     }
   } else cc.grow(acked)
   cc.dupAcks = 0
@@ -216,6 +214,28 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
   c.rtxAt = c.flight === 0 ? undefined : now + c.rtt.rto
   armLossProbe(c, now)
   if (freed > 0 && c.refillSendBuffer()) c.notify()
+}
+
+/**
+ * RFC 8985 §6.2 for retransmissions: once the receiver SACKed DupThresh
+ * segments' worth of data sent after a retransmission, while the range it
+ * filled is still missing, that retransmission was lost too, and the range
+ * is sent again at once rather than at the retransmission timeout. (RACK
+ * proper compares send times with a reordering window; DupThresh segments
+ * stand in for the window, as RFC 6675 does for first transmissions.)
+ */
+const findLostRetransmissions = (c: Connection): void => {
+  const threshold = DUP_THRESHOLD * c.sndMss
+  let kept = 0
+  for (const range of c.retransmitted) {
+    const start = c.scoreboard.holeStart(seqMax(range.start, c.sndUna))
+    if (!seqLt(start, range.end)) continue // delivered
+    if (c.scoreboard.bytesIn(range.after, c.sndNxt) >= threshold) {
+      c.lostAgain.push({ ...range, start })
+      c.lostRetransmissions++
+    } else c.retransmitted[kept++] = range
+  }
+  c.retransmitted.length = kept
 }
 
 /** Where the data deemed lost ends (SACK): RFC 6675's IsLost, or, once a loss probe is SACKed, the probe's start. */
@@ -285,12 +305,11 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
     c.probeAt = undefined
     c.probeEnd = undefined // recovery answers the loss a probe showed
     cc.enterRecovery(c.flight, c.sndNxt, c.sackOk)
-    c.rtxNext = c.sndUna
-    c.rtxLimit = seqMax(seqAdd(c.sndUna, 1), lostEdge ?? c.sndUna)
-    c.rtxForce = true
+    retransmitFrom(c, c.sndUna, seqMax(seqAdd(c.sndUna, 1), lostEdge ?? c.sndUna))
     c.rttSeq = undefined
-  } else if (cc.inRecovery && lostEdge !== undefined && c.rtxLimit !== undefined) {
-    c.rtxLimit = seqMax(c.rtxLimit, lostEdge)
+  } else if (cc.inRecovery && c.rtxLimit !== undefined) {
+    if (lostEdge !== undefined) c.rtxLimit = seqMax(c.rtxLimit, lostEdge)
+    if (sackNews) findLostRetransmissions(c)
   }
   // Window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2).
   if (seqLt(c.sndWl1, seg.sequenceNumber) || (c.sndWl1 === seg.sequenceNumber && seqLeq(c.sndWl2, ack))) {

@@ -11,7 +11,7 @@
 import type { OptionsInit, SackBlock } from "../wire/tcp.ts"
 import { Flags } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax, seqMin } from "../wire/seq.ts"
-import type { Connection } from "./connection.ts"
+import type { Connection, SentAgain } from "./connection.ts"
 
 /** Bytes the timestamps option takes (NOP, NOP, TS). */
 const TIMESTAMPS_LENGTH = 12
@@ -161,20 +161,53 @@ const sendData = (
   }
 }
 
-/** Retransmit the next lost hole, if any and if the congestion window allows; whether a segment went out. */
+/**
+ * Begin a pass of retransmissions over `[from, limit)` (a recovery, a
+ * timeout, a loss probe, a smaller path MTU), the first one whatever the
+ * congestion window; what an earlier pass tracked is forgotten.
+ */
+export const retransmitFrom = (c: Connection, from: number, limit: number): void => {
+  c.rtxNext = from
+  c.rtxLimit = limit
+  c.rtxForce = true
+  c.retransmitted.length = 0
+  c.lostAgain.length = 0
+}
+
+/** The next part of a range whose retransmission was lost that is still missing, dropping ranges delivered since. */
+const nextLostAgain = (c: Connection): SentAgain | undefined => {
+  for (let range = c.lostAgain[0]; range !== undefined; range = c.lostAgain[0]) {
+    const start = c.scoreboard.holeStart(seqMax(range.start, c.sndUna))
+    if (seqLt(start, range.end)) return { start, end: c.scoreboard.holeEnd(start, range.end), after: range.after }
+    c.lostAgain.shift()
+  }
+  return undefined
+}
+
+/**
+ * Retransmit what was lost, if the congestion window allows: first a range
+ * whose retransmission was lost too, then the next lost hole; whether a
+ * segment went out.
+ */
 const sendRetransmission = (c: Connection, now: number, room: number, sack: ReadonlyArray<SackBlock> | undefined): boolean | undefined => {
   const limit = c.rtxLimit
   if (limit === undefined) return undefined
-  const start = c.scoreboard.holeStart(seqMax(c.rtxNext, c.sndUna))
-  if (!seqLt(start, limit) || !seqLt(start, c.sndNxt)) return undefined
-  const holeEnd = c.scoreboard.holeEnd(start, c.sndNxt)
+  const again = nextLostAgain(c)
+  const start = again?.start ?? c.scoreboard.holeStart(seqMax(c.rtxNext, c.sndUna))
+  if (again === undefined && (!seqLt(start, limit) || !seqLt(start, c.sndNxt))) return undefined
+  const holeEnd = again?.end ?? c.scoreboard.holeEnd(start, c.sndNxt)
   const dataEnd = seqMin(seqMin(holeEnd, c.queuedEnd), seqAdd(start, room))
   const length = Math.max(0, seqDiff(dataEnd, start))
   const fin = c.finSent && dataEnd === c.finSeq && seqGt(holeEnd, c.finSeq)
   if (!c.rtxForce && pipe(c) + length + (fin ? 1 : 0) > c.congestion.cwnd) return false
   c.rtxForce = false
   sendData(c, start, length, fin, now, sack, true)
-  c.rtxNext = seqAdd(start, length + (fin ? 1 : 0))
+  const end = seqAdd(start, length + (fin ? 1 : 0))
+  if (again !== undefined) {
+    if (end === again.end) c.lostAgain.shift()
+    else c.lostAgain[0] = { ...again, start: end }
+  } else c.rtxNext = end
+  if (c.sackOk) c.retransmitted.push({ start, end, after: c.sndNxt })
   return true
 }
 
@@ -289,9 +322,7 @@ export const pathMtuReduced = (c: Connection, mtu: number, now: number): void =>
   if (mss >= c.sndMss) return
   c.sndMss = mss
   c.burstSegments = 1
-  c.rtxNext = c.sndUna
-  c.rtxLimit = c.sndNxt
-  c.rtxForce = true
+  retransmitFrom(c, c.sndUna, c.sndNxt)
   c.rttSeq = undefined // Karn: what is timed goes out again
   transmit(c, now)
 }

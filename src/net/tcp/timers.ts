@@ -7,7 +7,7 @@
  * connection.
  */
 import type { Connection } from "./connection.ts"
-import { armLossProbe, mayProbe, probeStart, sendProbe, sendSyn, transmit } from "./output.ts"
+import { armLossProbe, mayProbe, probeStart, retransmitFrom, sendProbe, sendSyn, transmit } from "./output.ts"
 
 /**
  * How late a retransmission or loss probe timer may run before it counts as
@@ -59,9 +59,7 @@ const retransmitTimeout = (c: Connection, now: number): void => {
   }
   if (c.retries >= 2) c.scoreboard.clear() // the receiver may have reneged (RFC 2018 §8)
   c.congestion.timeout(c.flight, c.sndNxt)
-  c.rtxNext = c.sndUna
-  c.rtxLimit = c.sndNxt
-  c.rtxForce = true
+  retransmitFrom(c, c.sndUna, c.sndNxt)
   c.rttSeq = undefined
   transmit(c, now)
   if (c.rtxAt === undefined && c.flight > 0) c.rtxAt = now + c.rtt.rto
@@ -79,9 +77,7 @@ const lossProbe = (c: Connection, now: number): void => {
   if (!mayProbe(c)) return
   c.probeEnd = c.sndNxt
   c.lossProbes++
-  c.rtxNext = probeStart(c, c.sndNxt)
-  c.rtxLimit = c.sndNxt
-  c.rtxForce = true
+  retransmitFrom(c, probeStart(c, c.sndNxt), c.sndNxt)
   transmit(c, now)
   c.rtxAt = now + c.rtt.rto
 }
