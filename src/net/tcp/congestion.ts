@@ -26,6 +26,8 @@ export class Congestion {
   dupAcks = 0
   private avoidanceAcked = 0
   private readonly mss: number
+  /** The initial window (RFC 5681 §3.1 IW). */
+  private readonly initialWindow: number
   /** Whether the window held sending back during the current window of data. */
   private windowLimited = false
   /** The most bytes in flight during the current window of data. */
@@ -35,7 +37,8 @@ export class Congestion {
 
   constructor(mss: number, iss: number) {
     this.mss = mss
-    this.cwnd = mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss
+    this.initialWindow = mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss
+    this.cwnd = this.initialWindow
     this.recover = iss
     this.usageEnd = iss
   }
@@ -71,6 +74,19 @@ export class Congestion {
       this.avoidanceAcked -= this.cwnd
       this.cwnd += this.mss
     }
+  }
+
+  /**
+   * Sending starts again after more than a retransmission timeout without
+   * sending: the path may have changed meanwhile, so the window restarts
+   * from the initial one (RFC 5681 §4.1), and slow start climbs back at
+   * least to three quarters of what it had grown to (as Linux does).
+   */
+  restartAfterIdle(): void {
+    if (this.cwnd <= this.initialWindow) return
+    this.ssthresh = Math.max(this.ssthresh, (3 * this.cwnd) / 4)
+    this.cwnd = this.initialWindow
+    this.avoidanceAcked = 0
   }
 
   /** Whether a loss signal at SND.UNA `una` may start a recovery (RFC 6582 §3.2 step 2). */

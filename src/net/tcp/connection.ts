@@ -206,6 +206,8 @@ export class Connection {
   /** When a segment last arrived, and when an ACK last did (zero-window retransmissions, keepalive). */
   lastReceivedAt: number
   lastAckReceivedAt: number
+  /** When data (or a FIN) last went out, new or again: an idle sender restarts its window (RFC 5681 §4.1). */
+  lastDataSentAt: number | undefined = undefined
   /** Zero-window probes and keepalive probes sent without an answer. */
   probes = 0
   /** Zero-window probes sent since the window closed (their backoff). */

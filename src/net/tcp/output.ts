@@ -1,7 +1,8 @@
 /**
  * Segment sending for a connection: what to send next (retransmissions of
  * lost data first, RFC 6675 NextSeg; then new data within the peer's window
- * and the congestion window, held back by Nagle's algorithm, RFC 896, and
+ * and the congestion window, restarted after an idle spell, RFC 5681 §4.1,
+ * held back by Nagle's algorithm, RFC 896, and
  * sender silly-window avoidance, RFC 9293 §3.8.6.2.1, and let out early by
  * limited transmit, RFC 3042), the options each
  * segment carries (RFC 7323 timestamps, RFC 2018 SACK blocks), the receive
@@ -149,6 +150,7 @@ const sendData = (
 ): void => {
   const end = seqAdd(seq, length)
   const push = length > 0 && end === c.queuedEnd ? Flags.PSH : 0
+  c.lastDataSentAt = now
   sendSegment(c, seq, length, Flags.ACK | push | (fin ? Flags.FIN : 0), now, sack)
   if (c.rtxAt === undefined) c.rtxAt = now + c.rtt.rto
   if (retransmission) {
@@ -222,6 +224,7 @@ const sendNewData = (c: Connection, now: number, room: number, burst: number, sa
   const unsent = seqDiff(c.queuedEnd, c.sndNxt)
   const windowRoom = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndNxt)
   const cc = c.congestion
+  if (c.flight === 0 && c.lastDataSentAt !== undefined && now - c.lastDataSentAt > c.rtt.rto) cc.restartAfterIdle()
   // Limited transmit (RFC 3042): each of the first two duplicate ACKs lets a
   // new segment out; with SACK, pipe already discounts what they reported.
   const limited = !c.sackOk && !cc.inRecovery ? Math.min(cc.dupAcks, 2) * c.sndMss : 0
