@@ -37,13 +37,15 @@ export interface IpSender {
    * whether the device completes the checksum. Larger payloads are
    * fragmented. Returns false when the packet was dropped (no
    * route, or the queue waiting for ARP is full); true when it was sent or
-   * queued for ARP resolution.
+   * queued for ARP resolution. `ecn` is the packet's ECN codepoint (RFC 3168
+   * §5: 2 for ECT(0)); 0, not ECN-capable, by default.
    */
   readonly send: (
     destination: Ipv4,
     protocol: number,
     length: number,
     write: PayloadWriter,
+    ecn?: number,
   ) => boolean
 }
 
@@ -55,9 +57,11 @@ export interface TransportProtocol {
    * One packet for us (after reassembly). `payload` is a view valid only
    * during the call: copy what must be kept. `nowMs` is the stack clock.
    * `checksumVerified`: the device already checked the transport checksum
-   * (receive checksum offload), so it need not be summed again.
+   * (receive checksum offload), so it need not be summed again. `ecn` is the
+   * packet's ECN codepoint (RFC 3168 §5: 3 when a router marked it
+   * Congestion Experienced).
    */
-  readonly input: (source: Ipv4, destination: Ipv4, payload: Uint8Array, nowMs: number, checksumVerified: boolean) => void
+  readonly input: (source: Ipv4, destination: Ipv4, payload: Uint8Array, nowMs: number, checksumVerified: boolean, ecn: number) => void
   /**
    * Called before the packets of one received batch of frames are delivered,
    * and `endBatch` after them (even when a packet's handling threw): a

@@ -186,7 +186,7 @@ export class Ipv4Engine {
       maxOffloadSegment: this.tcpPacketLimit - Ipv4Wire.MIN_HEADER_LENGTH,
       pathMtu: (destination) => this.pathMtus.get(destination, this.now()),
       reducePathMtu: (destination, mtu) => this.pathMtus.reduce(destination, mtu, this.now()),
-      send: (destination, protocol, length, write) => this.send(destination, protocol, length, write),
+      send: (destination, protocol, length, write, ecn) => this.send(destination, protocol, length, write, ecn),
     }
   }
 
@@ -328,7 +328,7 @@ export class Ipv4Engine {
   }
 
   /** `IpSender.send`: route, packetize (fragmenting beyond the MTU) and send or queue for ARP. */
-  send(destination: Ipv4, protocol: number, length: number, write: PayloadWriter): boolean {
+  send(destination: Ipv4, protocol: number, length: number, write: PayloadWriter, ecn = 0): boolean {
     const hop = route(this.iface, destination)
     if (hop._tag === "NoRoute" || length > Ipv4Wire.MAX_PACKET_LENGTH - Ipv4Wire.MIN_HEADER_LENGTH) {
       this.stats.sendDropped++
@@ -340,7 +340,7 @@ export class Ipv4Engine {
     const limit = tcp ? this.tcpPacketLimit : this.mtu
     // TCP sizes its segments to the path; what fits the link must not be fragmented on the way (RFC 1191).
     const dontFragment = tcp && this.pathMtuDiscovery && Ipv4Wire.MIN_HEADER_LENGTH + length <= limit
-    const header = { identification, ttl: this.ttl, protocol, source, destination, payloadLength: length, dontFragment }
+    const header = { identification, ttl: this.ttl, protocol, source, destination, payloadLength: length, dontFragment, ecn }
     const frames = packetize(this.buffers, this.mac, limit, this.deviceChecksums, header, write)
     this.stats.packetsSent++
     if (frames.length > 1) this.stats.fragmentsSent += frames.length
@@ -416,7 +416,7 @@ export class Ipv4Engine {
     try {
       const transport = this.transports[protocol]
       if (protocol === Ipv4Wire.Protocol.Icmp) this.icmp(source, payload, now)
-      else if (transport !== undefined) transport.input(source, destination, payload, now, checksumVerified)
+      else if (transport !== undefined) transport.input(source, destination, payload, now, checksumVerified, header[1]! & 3)
       else if (protocol === Tcp.PROTOCOL) this.reset(source, destination, payload)
       else {
         this.stats.noProtocol++

@@ -13,6 +13,9 @@ export interface KeepaliveConfig {
   readonly probes: number
 }
 
+/** When connections use ECN (RFC 3168). */
+export type EcnMode = "off" | "accept" | "on"
+
 /** The engine's configuration; see `defaultConfig` for the values used when a field is left out. */
 export interface TcpConfig {
   /** Receive buffer (and largest advertised window) per connection, in bytes. */
@@ -43,6 +46,12 @@ export interface TcpConfig {
   readonly timestamps: boolean
   /** Offer and accept window scaling (RFC 7323 §2). */
   readonly windowScaling: boolean
+  /**
+   * Explicit Congestion Notification (RFC 3168): `"accept"` uses it when a
+   * peer asks in its SYN (Linux's default), `"on"` also asks for it on our
+   * connects, `"off"` never uses it.
+   */
+  readonly ecn: EcnMode
   /** Connections of a listener established but not yet accepted, at most. */
   readonly backlog: number
   /**
@@ -75,6 +84,7 @@ export const defaultConfig: TcpConfig = {
   sack: true,
   timestamps: true,
   windowScaling: true,
+  ecn: "accept",
   backlog: 128,
   synQueue: 256,
   synCookies: true,

@@ -126,6 +126,13 @@ export class Congestion {
     this.avoidanceAcked = 0
   }
 
+  /** The peer echoed a congestion mark (RFC 3168 §6.1.2): halve the window, with nothing to retransmit. */
+  congestionMarked(): void {
+    this.ssthresh = Math.max(this.cwnd / 2, 2 * this.mss)
+    this.cwnd = this.ssthresh
+    this.avoidanceAcked = 0
+  }
+
   /** The retransmission timer expired (RFC 5681 §3.1 (4), RFC 6582 §3.2 step 4). */
   timeout(flight: number, sndMax: number): void {
     this.ssthresh = Math.max(flight / 2, 2 * this.mss)

@@ -42,8 +42,12 @@ export type CloseReason = "closed" | "reset" | "refused" | "unreachable" | "time
 /** What a connection needs from the engine that owns it. */
 export interface ConnectionHost {
   readonly config: TcpConfig
-  /** Send one segment whose data is `header.payloadLength` bytes at `payloadOffset` of the send buffer. */
-  readonly transmit: (connection: Connection, header: Header, payloadOffset: number) => void
+  /**
+   * Send one segment whose data is `header.payloadLength` bytes at
+   * `payloadOffset` of the send buffer; `ect`: in an ECN-capable packet
+   * (ECT(0), RFC 3168 §6.1.1).
+   */
+  readonly transmit: (connection: Connection, header: Header, payloadOffset: number, ect: boolean) => void
   /** A passively opened connection completed its handshake; false if the listener's backlog is full. */
   readonly established: (connection: Connection) => boolean
   /** The connection reached CLOSED: forget it. */
@@ -225,6 +229,18 @@ export class Connection {
   lossProbes = 0
   /** Retransmissions found lost, and so sent again, without a retransmission timeout. */
   lostRetransmissions = 0
+
+  // --- ECN (RFC 3168)
+  /** ECN was negotiated: new data goes out ECN-capable, and congestion marks are echoed and answered. */
+  ecnOk = false
+  /** A packet of the peer's came marked Congestion Experienced: our segments carry ECE until its CWR (§6.1.3). */
+  ecnEcho = false
+  /** The window was cut for an ECE: the next new data carries CWR (§6.1.2). */
+  cwrPending = false
+  /** No cut for ECE again until SND.UNA passes this, the window's end: once per window of data (§6.1.2). */
+  ecnRecover: number
+  /** Window cuts for the peer's ECE (for tests and statistics). */
+  ecnReductions = 0
   /** SND.NXT when the last loss probe went out, while its ACKs have not yet told whether it repaired a loss (the TLP episode). */
   probeEnd: number | undefined = undefined
 
@@ -253,6 +269,7 @@ export class Connection {
     this.sndUna = init.iss
     this.sndNxt = init.iss
     this.sndBase = seqAdd(init.iss, 1)
+    this.ecnRecover = init.iss
     this.announcedMss = Math.max(1, Math.min(0xffff, init.maxSegment - 20))
     this.maxOffloadSegment = init.maxOffloadSegment
     this.pathMss = Math.max(1, Math.min(this.announcedMss, init.pathSegment - 20))

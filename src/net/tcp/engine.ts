@@ -28,6 +28,9 @@ import { pathMtuReduced, sendSyn, transmit } from "./output.ts"
 import { COOKIE_LIFETIME_MS, cookieOptions, decodeOptions, encodeTsVal, SynCookies } from "./synCookies.ts"
 import { runTimers } from "./timers.ts"
 
+/** The ECN-capable codepoint our packets carry (RFC 3168 §5, ECT(0)). */
+const ECT_0 = 2
+
 /** The IPv4 header without options: what a path MTU holds besides the TCP segment. */
 const IPV4_HEADER_LENGTH = 20
 
@@ -105,7 +108,7 @@ export class TcpEngine implements TransportProtocol {
     this.cookies = new SynCookies(options.random)
     this.host = {
       config: this.config,
-      transmit: (c, header, payloadOffset) => this.transmit(c, header, payloadOffset),
+      transmit: (c, header, payloadOffset, ect) => this.transmit(c, header, payloadOffset, ect),
       established: (c) => this.owners.get(c)?.promote(c) ?? true,
       closed: (c) => this.remove(c),
       reschedule: (c) => this.reschedule(c),
@@ -129,7 +132,7 @@ export class TcpEngine implements TransportProtocol {
   }
 
   /** `TransportProtocol.input`: one segment from `source` to `destination`. */
-  readonly input = (source: number, destination: number, payload: Uint8Array, now: number, checksumVerified: boolean): void => {
+  readonly input = (source: number, destination: number, payload: Uint8Array, now: number, checksumVerified: boolean, ecn: number): void => {
     const seg = parse(payload, source, destination, !checksumVerified)
     if (seg._tag === "Rejected") {
       this.stats.segmentsRejected++
@@ -142,7 +145,7 @@ export class TcpEngine implements TransportProtocol {
       c = undefined
     }
     if (c !== undefined) {
-      segmentArrives(c, seg, now)
+      segmentArrives(c, seg, now, ecn)
       this.reschedule(c)
       return
     }
@@ -366,6 +369,7 @@ export class TcpEngine implements TransportProtocol {
     const tsVal = encodeTsVal((this.isn.timestampOffset(destination, seg.destinationPort, source, seg.sourcePort) + Math.floor(now)) >>> 0, options)
     const c = this.block(destination, seg.destinationPort, source, seg.sourcePort, iss, true, now, (tsVal - Math.floor(now)) >>> 0)
     negotiate(c, { ...seg, options })
+    c.ecnOk = false // a cookie cannot carry it: the connection it opens will not use ECN
     sendSyn(c, now)
     listener.cookieSentAt = now
     this.stats.synCookiesSent++
@@ -417,13 +421,13 @@ export class TcpEngine implements TransportProtocol {
     })
   }
 
-  private transmit(c: Connection, header: Header, payloadOffset: number): void {
+  private transmit(c: Connection, header: Header, payloadOffset: number, ect: boolean): void {
     if ((header.flags & Flags.RST) !== 0) this.stats.resetsSent++
     const hl = headerLength(header.options)
     this.ip.send(c.remoteAddress, PROTOCOL, hl + header.payloadLength, (buffer, offset, source, deviceChecksums) => {
       if (header.payloadLength > 0) c.sendBuffer.copyOut(payloadOffset, header.payloadLength, buffer, offset + hl)
       emit(header, buffer, offset, source, c.remoteAddress, !deviceChecksums)
-    })
+    }, ect ? ECT_0 : 0)
   }
 
   private remove(c: Connection): void {

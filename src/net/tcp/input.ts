@@ -23,6 +23,11 @@ export const negotiate = (c: Connection, syn: Segment): void => {
   c.sackOk = c.sackOk && o.sackPermitted
   c.tsOk = c.tsOk && o.timestamps !== undefined
   if (o.timestamps !== undefined) c.tsRecent = o.timestamps.tsVal
+  // RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR; the SYN-ACK agreeing to it, ECE alone.
+  const ecnFlags = syn.flags & (Flags.ECE | Flags.CWR)
+  c.ecnOk = c.passive
+    ? c.config.ecn !== "off" && ecnFlags === (Flags.ECE | Flags.CWR)
+    : c.config.ecn === "on" && (syn.flags & Flags.ACK) !== 0 && ecnFlags === Flags.ECE
   c.peerMss = o.mss ?? 536
   c.sndMss = effectiveMss(c)
   c.burstSegments = c.peerMss >= c.announcedMss && c.pathMss >= c.announcedMss
@@ -238,6 +243,20 @@ const findLostRetransmissions = (c: Connection): void => {
   c.retransmitted.length = kept
 }
 
+/**
+ * The peer echoed a congestion mark (ECE, RFC 3168 §6.1.2): cut the window
+ * as a loss would, at most once per window of data and not during loss
+ * recovery (which has cut it already), and say so with CWR on the next new
+ * data.
+ */
+const echoedCongestion = (c: Connection): void => {
+  if (c.congestion.inRecovery || seqLeq(c.sndUna, c.ecnRecover)) return
+  c.congestion.congestionMarked()
+  c.ecnRecover = c.sndNxt
+  c.cwrPending = true
+  c.ecnReductions++
+}
+
 /** Where the data deemed lost ends (SACK): RFC 6675's IsLost, or, once a loss probe is SACKed, the probe's start. */
 const lostBefore = (c: Connection): number | undefined => {
   const edge = c.scoreboard.lostEdge(DUP_THRESHOLD * c.sndMss)
@@ -297,6 +316,7 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
     cc.dupAcks++
     if (cc.inRecovery && !c.sackOk) cc.inflate()
   }
+  if (c.ecnOk && (seg.flags & Flags.ECE) !== 0) echoedCongestion(c)
   // Loss detection: three duplicate ACKs, or enough SACKed above SND.UNA (RFC 6675 IsLost),
   // or a loss probe SACKed: what was sent before it and is still missing is lost (RFC 8985 §6.2).
   const lostEdge = c.sackOk ? lostBefore(c) : undefined
@@ -342,8 +362,24 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
   return true
 }
 
-/** Process one segment for a connection not in LISTEN (the engine handles that). */
-export const segmentArrives = (c: Connection, seg: Segment, now: number): void => {
+/**
+ * With ECN, what the peer's segment says of congestion: its CWR ends our
+ * echo, and a Congestion Experienced mark on its packet (IPv4 ECN field
+ * `ecn`) starts it, with an ACK at once (RFC 3168 §6.1.3).
+ */
+const congestionMarks = (c: Connection, flags: number, ecn: number): void => {
+  if ((flags & Flags.CWR) !== 0) c.ecnEcho = false
+  if (ecn === CONGESTION_EXPERIENCED) {
+    c.ecnEcho = true
+    c.ackNow = true
+  }
+}
+
+/** The IPv4 ECN codepoint a router sets on a congested ECN-capable packet (RFC 3168 §5). */
+const CONGESTION_EXPERIENCED = 3
+
+/** Process one segment (from a packet whose ECN field was `ecn`) for a connection not in LISTEN (the engine handles that). */
+export const segmentArrives = (c: Connection, seg: Segment, now: number, ecn = 0): void => {
   if (c.state === "CLOSED") return
   if (c.state === "SYN-SENT") {
     synSent(c, seg, now)
@@ -419,6 +455,7 @@ export const segmentArrives = (c: Connection, seg: Segment, now: number): void =
     c.notify()
   }
   if (!onAck(c, seg, now)) return
+  if (c.ecnOk) congestionMarks(c, flags, ecn)
   if (old !== undefined) receivedTwice(c, old.left, old.right)
   if (data.length > 0 && (c.state === "ESTABLISHED" || c.state === "FIN-WAIT-1" || c.state === "FIN-WAIT-2")) {
     if (!onData(c, seq, data, now)) return

@@ -46,17 +46,23 @@ const sackBlocks = (c: Connection): ReadonlyArray<SackBlock> | undefined => {
   return held.isEmpty ? undefined : held.blocks(room)
 }
 
-/** Send one segment; with ACK, it acknowledges everything received so far. */
+/**
+ * Send one segment; with ACK, it acknowledges everything received so far,
+ * and echoes a congestion mark (ECE) while one is owed. `ect`: in an
+ * ECN-capable packet.
+ */
 const sendSegment = (
   c: Connection,
   seq: number,
   payloadLength: number,
-  flags: number,
+  segmentFlags: number,
   now: number,
   sack: ReadonlyArray<SackBlock> | undefined,
+  ect = false,
 ): void => {
-  const syn = (flags & Flags.SYN) !== 0
-  const ack = (flags & Flags.ACK) !== 0
+  const syn = (segmentFlags & Flags.SYN) !== 0
+  const ack = (segmentFlags & Flags.ACK) !== 0
+  const flags = c.ecnEcho && ack && !syn ? segmentFlags | Flags.ECE : segmentFlags
   const window = receiveWindow(c)
   const field = syn ? Math.min(window, 0xffff) : window >>> c.rcvShift
   const options: OptionsInit = {
@@ -84,14 +90,21 @@ const sendSegment = (
     window: field,
     options,
     payloadLength,
-  }, seqDiff(seq, c.sndBase))
+  }, seqDiff(seq, c.sndBase), ect)
 }
 
-/** Send the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) and start the retransmission timer. */
+/**
+ * Send the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) and start the
+ * retransmission timer. An ECN-setup SYN carries ECE and CWR, and the
+ * SYN-ACK agreeing to it ECE alone (RFC 3168 §6.1.1).
+ */
 export const sendSyn = (c: Connection, now: number): void => {
   c.sndNxt = seqAdd(c.iss, 1)
   if (c.retries === 0) c.rttSentAt = now
-  sendSegment(c, c.iss, 0, c.state === "SYN-SENT" ? Flags.SYN : Flags.SYN | Flags.ACK, now, undefined)
+  const flags = c.state === "SYN-SENT"
+    ? Flags.SYN | (c.config.ecn === "on" ? Flags.ECE | Flags.CWR : 0)
+    : Flags.SYN | Flags.ACK | (c.ecnOk ? Flags.ECE : 0)
+  sendSegment(c, c.iss, 0, flags, now, undefined)
   if (c.rtxAt === undefined) c.rtxAt = now + c.rtt.rto
 }
 
@@ -150,8 +163,12 @@ const sendData = (
 ): void => {
   const end = seqAdd(seq, length)
   const push = length > 0 && end === c.queuedEnd ? Flags.PSH : 0
+  // ECN (RFC 3168 §6.1): new data goes out ECN-capable, never a retransmission; the first after a cut says CWR.
+  const ect = c.ecnOk && length > 0 && !retransmission
+  const cwr = ect && c.cwrPending ? Flags.CWR : 0
+  if (cwr !== 0) c.cwrPending = false
   c.lastDataSentAt = now
-  sendSegment(c, seq, length, Flags.ACK | push | (fin ? Flags.FIN : 0), now, sack)
+  sendSegment(c, seq, length, Flags.ACK | push | cwr | (fin ? Flags.FIN : 0), now, sack, ect)
   if (c.rtxAt === undefined) c.rtxAt = now + c.rtt.rto
   if (retransmission) {
     c.rttSeq = undefined

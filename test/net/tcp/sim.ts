@@ -38,6 +38,9 @@ export interface WireProfile {
   readonly delayMs: number
 }
 
+/** The IPv4 ECN codepoint of a packet a congested router marked (RFC 3168 §5). */
+const CONGESTION_EXPERIENCED = 3
+
 /** A perfect wire with 5 ms of delay. */
 export const clean: WireProfile = { loss: 0, duplicate: 0, reorder: 0, reorderMs: 0, delayMs: 5 }
 
@@ -47,6 +50,8 @@ export interface Host {
   readonly engine: TcpEngine
   /** Packets this host sent, parsed (kept only while `sim.record` is true). */
   readonly sent: Array<Segment>
+  /** The IPv4 ECN codepoint each of `sent` went out with. */
+  readonly sentEcn: Array<number>
 }
 
 interface Event {
@@ -55,6 +60,8 @@ interface Event {
   readonly to: Host
   readonly from: number
   readonly bytes: Uint8Array
+  /** The packet's IPv4 ECN codepoint. */
+  readonly ecn: number
 }
 
 /** Two engines, a lossy wire and a virtual clock. */
@@ -64,6 +71,8 @@ export class Sim {
   record = false
   /** Return false to drop a packet before the wire sees it (targeted losses). */
   filter: (from: Host, segment: Segment) => boolean = () => true
+  /** Return true to mark an ECN-capable packet Congestion Experienced, as a congested router would (RFC 3168 §5). */
+  congested: (from: Host, segment: Segment) => boolean = () => false
   readonly a: Host
   readonly b: Host
   private readonly queue: Array<Event> = []
@@ -88,6 +97,7 @@ export class Sim {
     const random32 = () => Math.floor(this.rand() * 4294967296) >>> 0
     const make = (address: number, peer: () => Host, config: Partial<TcpConfig>): Host => {
       const sent: Array<Segment> = []
+      const sentEcn: Array<number> = []
       const paths = new PathMtus(1500)
       const ip: IpSender = {
         sourceFor: (destination) => (destination === peer().address ? address : undefined),
@@ -95,38 +105,42 @@ export class Sim {
         maxOffloadSegment: this.maxOffloadSegment,
         pathMtu: (destination) => paths.get(destination, this.now),
         reducePathMtu: (destination, mtu) => paths.reduce(destination, mtu, this.now),
-        send: (destination, _protocol, length, write) => {
+        send: (destination, _protocol, length, write, ecn = 0) => {
           if (destination !== peer().address) return false
           const bytes = new Uint8Array(length)
           write(bytes, 0, address, false)
           const self = address === this.a.address ? this.a : this.b
           const seg = parse(bytes, address, destination)
           if (seg._tag === "Rejected") throw new Error(`engine emitted a bad segment: ${seg.reason}`)
-          if (this.record) sent.push(seg)
-          if (this.filter(self, seg)) this.transmit(address, peer(), bytes)
+          if (this.record) {
+            sent.push(seg)
+            sentEcn.push(ecn)
+          }
+          const marked = ecn !== 0 && this.congested(self, seg) ? CONGESTION_EXPERIENCED : ecn
+          if (this.filter(self, seg)) this.transmit(address, peer(), bytes, marked)
           return true
         },
       }
-      return { address, engine: new TcpEngine(ip, { config, random: random32 }), sent }
+      return { address, engine: new TcpEngine(ip, { config, random: random32 }), sent, sentEcn }
     }
     this.a = make(ipv4(10, 0, 0, 1), () => this.b, configA)
     this.b = make(ipv4(10, 0, 0, 2), () => this.a, configB)
   }
 
   /** Put a packet on the wire toward `to`, subject to the profile. */
-  private transmit(from: number, to: Host, bytes: Uint8Array): void {
+  private transmit(from: number, to: Host, bytes: Uint8Array, ecn: number): void {
     const p = this.profile
     if (this.rand() < p.loss) return
     const copies = this.rand() < p.duplicate ? 2 : 1
     for (let i = 0; i < copies; i++) {
       const extra = this.rand() < p.reorder ? this.rand() * p.reorderMs : 0
-      this.schedule({ at: this.now + p.delayMs + extra, order: this.order++, to, from, bytes })
+      this.schedule({ at: this.now + p.delayMs + extra, order: this.order++, to, from, bytes, ecn })
     }
   }
 
   /** Deliver raw bytes (a crafted segment) to `to` as from `from`, now. */
   inject(to: Host, from: number, bytes: Uint8Array): void {
-    to.engine.input(from, to.address, bytes, this.now, false)
+    to.engine.input(from, to.address, bytes, this.now, false, 0)
   }
 
   private schedule(event: Event): void {
@@ -177,7 +191,7 @@ export class Sim {
       this.now = Math.max(this.now, next)
       if (packet !== undefined && packet <= this.now) {
         const event = this.pop()!
-        event.to.engine.input(event.from, event.to.address, event.bytes, this.now, false)
+        event.to.engine.input(event.from, event.to.address, event.bytes, this.now, false, event.ecn)
       } else {
         this.a.engine.onTimers(this.now)
         this.b.engine.onTimers(this.now)
