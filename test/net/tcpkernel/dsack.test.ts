@@ -10,8 +10,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
-import { spawnSync } from "node:child_process"
-import { directOnTap, drain, spawnIn, stall, tcpKernelSkipReason, US } from "./kernel.ts"
+import { directOnTap, drain, kernelCounter, spawnIn, stall, tcpKernelSkipReason, US } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason()
 if (reason !== undefined) console.log(`skipping the D-SACK test: ${reason}`)
@@ -28,12 +27,6 @@ time.sleep(2.5)
 s.close()
 `
 
-/** The kernel's count of D-SACK blocks received in namespace `ns`. */
-const dsacksReceived = (ns: string): number => {
-  const out = spawnSync("ip", ["netns", "exec", ns, "nstat", "-asz", "TcpExtTCPDSACKRecv"], { encoding: "utf8" }).stdout
-  return Number(/TcpExtTCPDSACKRecv\s+(\d+)/.exec(out)?.[1] ?? "0")
-}
-
 describe.skipIf(reason !== undefined)("D-SACK against the kernel (root, network namespace)", () => {
   it.live("reports the kernel's needless retransmissions, and the kernel counts the D-SACKs", () =>
     Effect.gen(function* () {
@@ -45,7 +38,7 @@ describe.skipIf(reason !== undefined)("D-SACK against the kernel (root, network 
           yield* Deferred.succeed(accepted, undefined)
           yield* Deferred.succeed(received, yield* drain(flow))
         }).pipe(Effect.orDie))
-      const before = dsacksReceived(ns)
+      const before = kernelCounter(ns, "TcpExtTCPDSACKRecv")
       const sender = yield* spawnIn(ns, "python3", ["-c", SENDER])
       yield* Deferred.await(accepted)
       // The data comes 0.5 s after the connect; we answer nothing from 0.2 s to 1.9 s.
@@ -53,6 +46,6 @@ describe.skipIf(reason !== undefined)("D-SACK against the kernel (root, network 
       yield* stall(1700)
       yield* sender.exited
       expect(yield* Deferred.await(received)).toBe(BYTES)
-      expect(dsacksReceived(ns) - before).toBeGreaterThan(0)
+      expect(kernelCounter(ns, "TcpExtTCPDSACKRecv") - before).toBeGreaterThan(0)
     }).pipe(Effect.scoped), 30_000)
 })

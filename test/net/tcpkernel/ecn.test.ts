@@ -10,22 +10,14 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
-import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { parseIpv4 } from "../../../src/net/wire/addr.ts"
 import { sysctl } from "../netif/netns.ts"
-import { directOnTap, drain, KERNEL, peer, peerReport, tcpKernelSkipReason, US } from "./kernel.ts"
+import { connectionOf, directOnTap, drain, KERNEL, kernelCounter, peer, peerReport, tcpKernelSkipReason, US } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason()
 if (reason !== undefined) console.log(`skipping the ECN tests: ${reason}`)
 
 const SIZE = 1024 * 1024
-
-/** The kernel's count of received ECT(0) packets in namespace `ns`. */
-const ect0Received = (ns: string): number => {
-  const out = spawnSync("ip", ["netns", "exec", ns, "nstat", "-asz", "IpExtInECT0Pkts"], { encoding: "utf8" }).stdout
-  return Number(/IpExtInECT0Pkts\s+(\d+)/.exec(out)?.[1] ?? "0")
-}
 
 describe.skipIf(reason !== undefined)("ECN with the kernel (root, network namespace)", () => {
   it.live("we ask, the kernel agrees, and our data reaches it ECN-capable", () =>
@@ -33,18 +25,18 @@ describe.skipIf(reason !== undefined)("ECN with the kernel (root, network namesp
       const { ns, stack, engine } = yield* directOnTap({ config: { ecn: "on" } }, false)
       const sink = yield* peer(ns, "sink-listen", KERNEL, 5060)
       yield* sink.printed("ready")
-      const before = ect0Received(ns)
+      const before = kernelCounter(ns, "IpExtInECT0Pkts")
       const data = randomBytes(SIZE)
       yield* Effect.scoped(Effect.gen(function* () {
         const flow = yield* stack.tcp.connect({ address: KERNEL, port: 5060 })
-        const c = engine.find(parseIpv4(US) as number, flow.local.port, parseIpv4(KERNEL) as number, 5060)!
+        const c = connectionOf(engine, flow)
         expect(c.ecnOk).toBe(true)
         yield* flow.write(data)
         yield* flow.shutdown
         expect((yield* peerReport(sink)).bytes).toBe(SIZE)
       }))
       // One ECN-capable packet per data segment (MSS 1448), and none from the handshake or pure ACKs beyond that.
-      expect(ect0Received(ns) - before).toBeGreaterThanOrEqual(Math.ceil(SIZE / 1448))
+      expect(kernelCounter(ns, "IpExtInECT0Pkts") - before).toBeGreaterThanOrEqual(Math.ceil(SIZE / 1448))
     }).pipe(Effect.scoped), 60_000)
 
   it.live("the kernel asks, and we agree at our default", () =>
@@ -54,8 +46,7 @@ describe.skipIf(reason !== undefined)("ECN with the kernel (root, network namesp
       const accepted = yield* Deferred.make<boolean>()
       yield* stack.tcp.listen(5061, (flow) =>
         Effect.gen(function* () {
-          const c = engine.find(parseIpv4(US) as number, 5061, parseIpv4(KERNEL) as number, flow.remote.port)!
-          yield* Deferred.succeed(accepted, c.ecnOk)
+          yield* Deferred.succeed(accepted, connectionOf(engine, flow).ecnOk)
           yield* drain(flow)
         }).pipe(Effect.orDie))
       const source = yield* peer(ns, "source-connect", US, 5061, SIZE)

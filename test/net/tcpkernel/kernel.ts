@@ -15,7 +15,9 @@ import { IpLayer } from "../../../src/net/direct/IpLayer.ts"
 import { layerTap } from "../../../src/net/NetifTap.ts"
 import { Stack } from "../../../src/net/Stack.ts"
 import type { Flow, TcpError } from "../../../src/net/Stack.ts"
+import type { Connection } from "../../../src/net/tcp/connection.ts"
 import type { TcpEngine } from "../../../src/net/tcp/engine.ts"
+import { parseIpv4 } from "../../../src/net/wire/addr.ts"
 import { directTcp } from "../../../src/net/tcp/layer.ts"
 import { makeTcp } from "../../../src/net/tcp/TcpLayer.ts"
 import type { TcpOptions } from "../../../src/net/tcp/TcpLayer.ts"
@@ -225,6 +227,20 @@ export const drain = (flow: Flow, onChunk: (chunk: Uint8Array) => void = () => {
 
 /** The buffer `drain` reads into: the size bench/lwip/transfer.c receives with. */
 const DRAIN_BUFFER = 256 * 1024
+
+/** The engine's connection under `flow` (for its counters and state). */
+export const connectionOf = (engine: TcpEngine, flow: Flow): Connection => {
+  const address = (endpoint: { readonly address: string }) => parseIpv4(endpoint.address) as number
+  const c = engine.find(address(flow.local), flow.local.port, address(flow.remote), flow.remote.port)
+  if (c === undefined) throw new Error(`no connection under ${flow.local.address}:${flow.local.port}`)
+  return c
+}
+
+/** The kernel's counter `name` (as `nstat` names it: `TcpExtTCPDSACKRecv`, `IpFragCreates`…) in namespace `ns`. */
+export const kernelCounter = (ns: string, name: string): number => {
+  const out = spawnSync("ip", ["netns", "exec", ns, "nstat", "-asz", name], { encoding: "utf8" }).stdout
+  return Number(new RegExp(`${name}\\s+(\\d+)`).exec(out)?.[1] ?? "0")
+}
 
 /** Keeps this thread (and with it our stack) busy for `ms`: the whole process stalls, as in a long GC pause. */
 export const stall = (ms: number): Effect.Effect<void> =>

@@ -11,11 +11,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawnSync } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { parseIpv4 } from "../../../src/net/wire/addr.ts"
 import { ip, scratchNamespace, sysctl, vethPair } from "../netif/netns.ts"
-import { directOnTap, KERNEL, peer, peerReport, tcpKernelSkipReason, US } from "./kernel.ts"
+import { connectionOf, directOnTap, KERNEL, kernelCounter, peer, peerReport, tcpKernelSkipReason } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason()
 if (reason !== undefined) console.log(`skipping the path MTU test: ${reason}`)
@@ -26,12 +24,6 @@ const FAR = "10.77.7.2"
 const NARROW_MTU = 1280
 const SIZE = 4 * 1024 * 1024
 const CHUNK = 256 * 1024
-
-/** The kernel's count of fragments it created (as a router) in namespace `ns`. */
-const fragmentsCreated = (ns: string): number => {
-  const out = spawnSync("ip", ["netns", "exec", ns, "nstat", "-asz", "IpFragCreates"], { encoding: "utf8" }).stdout
-  return Number(/IpFragCreates\s+(\d+)/.exec(out)?.[1] ?? "0")
-}
 
 describe.skipIf(reason !== undefined)("path MTU discovery through a kernel router (root, network namespaces)", () => {
   it.live.each([false, true])("shrinks our segments to a 1280-byte hop, which fragments nothing (TAP offload: %s)", (offload) =>
@@ -47,16 +39,16 @@ describe.skipIf(reason !== undefined)("path MTU discovery through a kernel route
       const sink = yield* peer(far, "sink-listen", FAR, 5050)
       yield* sink.printed("ready")
       const data = randomBytes(SIZE)
-      const fragmentsBefore = fragmentsCreated(ns)
+      const fragmentsBefore = kernelCounter(ns, "IpFragCreates")
       yield* Effect.scoped(Effect.gen(function* () {
         const flow = yield* stack.tcp.connect({ address: FAR, port: 5050 })
-        const c = engine.find(parseIpv4(US) as number, flow.local.port, parseIpv4(FAR) as number, 5050)!
+        const c = connectionOf(engine, flow)
         for (let at = 0; at < SIZE; at += CHUNK) yield* flow.write(data.subarray(at, at + CHUNK))
         yield* flow.shutdown
         const report = yield* peerReport(sink)
         expect(report).toEqual({ bytes: SIZE, sha256: createHash("sha256").update(data).digest("hex") })
         expect(c.sndMss).toBe(NARROW_MTU - 40 - 12) // IPv4, TCP and timestamps
       }).pipe(Effect.timeout("60 seconds")))
-      expect(fragmentsCreated(ns) - fragmentsBefore).toBe(0)
+      expect(kernelCounter(ns, "IpFragCreates") - fragmentsBefore).toBe(0)
     }).pipe(Effect.scoped), 90_000)
 })

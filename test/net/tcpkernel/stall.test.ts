@@ -12,8 +12,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
-import { parseIpv4 } from "../../../src/net/wire/addr.ts"
-import { directOnTap, KERNEL, peer, peerReport, stall, tcpKernelSkipReason, US } from "./kernel.ts"
+import { connectionOf, directOnTap, KERNEL, peer, peerReport, stall, tcpKernelSkipReason } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason()
 if (reason !== undefined) console.log(`skipping the stall test: ${reason}`)
@@ -31,7 +30,7 @@ describe.skipIf(reason !== undefined)("stalls of our process during a transfer (
       const sink = yield* peer(ns, "sink-listen", KERNEL, PORT)
       yield* sink.printed("ready")
       const flow = yield* stack.tcp.connect({ address: KERNEL, port: PORT })
-      const c = engine.find(parseIpv4(US) as number, flow.local.port, parseIpv4(KERNEL) as number, PORT)!
+      const c = connectionOf(engine, flow)
       const data = new Uint8Array(CHUNK).fill(0x5a)
       const writer = yield* Effect.forkChild(Effect.gen(function* () {
         for (let sent = 0; sent < SIZE; sent += CHUNK) yield* flow.write(data)
