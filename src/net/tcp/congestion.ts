@@ -5,7 +5,9 @@
  * tells what left the network). The window grows only while it is in use
  * (RFC 7661's concern, kept as Linux does: `tcp_is_cwnd_limited`), so that a
  * sender limited by its buffer or its application does not build up a
- * window it never tested. The window is in bytes.
+ * window it never tested; it restarts after an idle spell (RFC 5681 §4.1)
+ * and is halved by an ECN congestion echo (RFC 3168). The window is in
+ * bytes.
  */
 import { seqGeq, seqGt } from "../wire/seq.ts"
 

@@ -1,13 +1,14 @@
 /**
  * Segment sending for a connection: what to send next (retransmissions of
- * lost data first, RFC 6675 NextSeg; then new data within the peer's window
- * and the congestion window, restarted after an idle spell, RFC 5681 §4.1,
- * held back by Nagle's algorithm, RFC 896, and
- * sender silly-window avoidance, RFC 9293 §3.8.6.2.1, and let out early by
- * limited transmit, RFC 3042), the options each
- * segment carries (RFC 7323 timestamps, RFC 2018 SACK blocks), the receive
- * window it advertises (never shrinking its right edge, with receiver
- * silly-window avoidance), and the RTO, persist and Karn timing it starts.
+ * lost data first, RFC 6675 NextSeg, and of retransmissions lost again; then
+ * new data within the peer's window and the congestion window, restarted
+ * after an idle spell, RFC 5681 §4.1, held back by Nagle's algorithm,
+ * RFC 896, and sender silly-window avoidance, RFC 9293 §3.8.6.2.1, and let
+ * out early by limited transmit, RFC 3042), the flags and options each
+ * segment carries (RFC 3168 ECN, RFC 7323 timestamps, RFC 2018 SACK blocks),
+ * the receive window it advertises (never shrinking its right edge, with
+ * receiver silly-window avoidance), and the RTO, persist and Karn timing it
+ * starts.
  */
 import type { OptionsInit, SackBlock } from "../wire/tcp.ts"
 import { Flags } from "../wire/tcp.ts"
