@@ -328,7 +328,7 @@ export class Ipv4Engine {
   }
 
   /** `IpSender.send`: route, packetize (fragmenting beyond the MTU) and send or queue for ARP. */
-  send(destination: Ipv4, protocol: number, length: number, write: PayloadWriter, ecn = 0): boolean {
+  send(destination: Ipv4, protocol: number, length: number, write: PayloadWriter, ecn: number = Ipv4Wire.Ecn.NotEct): boolean {
     const hop = route(this.iface, destination)
     if (hop._tag === "NoRoute" || length > Ipv4Wire.MAX_PACKET_LENGTH - Ipv4Wire.MIN_HEADER_LENGTH) {
       this.stats.sendDropped++

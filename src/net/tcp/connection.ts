@@ -7,7 +7,7 @@
  * engine with the current time.
  */
 import type { Header, SackBlock } from "../wire/tcp.ts"
-import { MAX_WINDOW_SCALE } from "../wire/tcp.ts"
+import { MAX_WINDOW_SCALE, MIN_HEADER_LENGTH } from "../wire/tcp.ts"
 import { seqAdd, seqDiff } from "../wire/seq.ts"
 import type { TcpConfig } from "./config.ts"
 import { Congestion } from "./congestion.ts"
@@ -61,10 +61,14 @@ export interface ConnectionHost {
   readonly output: (connection: Connection, now: number) => void
 }
 
-/** A range of the send sequence space sent again, and SND.NXT when it went (`after`). */
-export interface SentAgain {
+/** A range `[start, end)` of the send sequence space. */
+export interface SendRange {
   readonly start: number
   readonly end: number
+}
+
+/** A range sent again, and SND.NXT when it went (`after`). */
+export interface SentAgain extends SendRange {
   readonly after: number
 }
 
@@ -199,7 +203,7 @@ export class Connection {
   /** The retransmissions of this pass not known delivered: the range sent again, and SND.NXT when it went. */
   readonly retransmitted: Array<SentAgain> = []
   /** Ranges whose retransmission was lost too: sent again before any other hole. */
-  readonly lostAgain: Array<SentAgain> = []
+  readonly lostAgain: Array<SendRange> = []
   /** Consecutive retransmission timeouts without progress. */
   retries = 0
   /** Karn's rule timing without timestamps: the segment end being timed and when it was sent. */
@@ -270,9 +274,9 @@ export class Connection {
     this.sndNxt = init.iss
     this.sndBase = seqAdd(init.iss, 1)
     this.ecnRecover = init.iss
-    this.announcedMss = Math.max(1, Math.min(0xffff, init.maxSegment - 20))
+    this.announcedMss = Math.max(1, Math.min(0xffff, init.maxSegment - MIN_HEADER_LENGTH))
     this.maxOffloadSegment = init.maxOffloadSegment
-    this.pathMss = Math.max(1, Math.min(this.announcedMss, init.pathSegment - 20))
+    this.pathMss = Math.max(1, Math.min(this.announcedMss, init.pathSegment - MIN_HEADER_LENGTH))
     this.sndMss = Math.min(536, this.pathMss)
     this.sendBuffer = new ByteRing(this.config.sendBuffer)
     this.receiveBuffer = new ReceiveBuffer(this.config.receiveBuffer, this.config.maxOutOfOrderRanges)

@@ -13,6 +13,7 @@ import type { IpSender, TransportProtocol } from "../direct/Transport.ts"
 import { formatIpv4 } from "../wire/addr.ts"
 import { u16, u32 } from "../wire/bytes.ts"
 import { describeUnreachable, UnreachableCode } from "../wire/icmpv4.ts"
+import { Ecn, MIN_HEADER_LENGTH as IPV4_HEADER_LENGTH } from "../wire/ipv4.ts"
 import type { Header, Segment } from "../wire/tcp.ts"
 import { emit, Flags, headerLength, parse, PROTOCOL } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from "../wire/seq.ts"
@@ -27,12 +28,6 @@ import { Listener } from "./listener.ts"
 import { pathMtuReduced, sendSyn, transmit } from "./output.ts"
 import { COOKIE_LIFETIME_MS, cookieOptions, decodeOptions, encodeTsVal, SynCookies } from "./synCookies.ts"
 import { runTimers } from "./timers.ts"
-
-/** The ECN-capable codepoint our packets carry (RFC 3168 §5, ECT(0)). */
-const ECT_0 = 2
-
-/** The IPv4 header without options: what a path MTU holds besides the TCP segment. */
-const IPV4_HEADER_LENGTH = 20
 
 /** The first ephemeral port (RFC 6335 §6). */
 const EPHEMERAL_FIRST = 49152
@@ -186,7 +181,7 @@ export class TcpEngine implements TransportProtocol {
     const seq = u32(quoted, 4)
     if (code === UnreachableCode.FragmentationNeeded) {
       if (c.synchronized && seqGeq(seq, c.sndUna) && seqLt(seq, c.sndNxt) && mtu > 0) {
-        pathMtuReduced(c, this.ip.reducePathMtu(destination, mtu), now)
+        pathMtuReduced(c, this.ip.reducePathMtu(destination, mtu) - IPV4_HEADER_LENGTH, now)
         this.reschedule(c)
       }
       return
@@ -427,7 +422,7 @@ export class TcpEngine implements TransportProtocol {
     this.ip.send(c.remoteAddress, PROTOCOL, hl + header.payloadLength, (buffer, offset, source, deviceChecksums) => {
       if (header.payloadLength > 0) c.sendBuffer.copyOut(payloadOffset, header.payloadLength, buffer, offset + hl)
       emit(header, buffer, offset, source, c.remoteAddress, !deviceChecksums)
-    }, ect ? ECT_0 : 0)
+    }, ect ? Ecn.Ect0 : Ecn.NotEct)
   }
 
   private remove(c: Connection): void {

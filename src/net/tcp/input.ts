@@ -7,6 +7,7 @@
  * and loss recovery (RFC 5681, RFC 6582, RFC 6675), delayed ACKs
  * (RFC 1122 §4.2.3.2) and out-of-order reassembly.
  */
+import { Ecn } from "../wire/ipv4.ts"
 import type { SackBlock, Segment } from "../wire/tcp.ts"
 import { Flags, MAX_HEADER_LENGTH, MAX_WINDOW_SCALE } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMax, seqMin } from "../wire/seq.ts"
@@ -236,7 +237,7 @@ const findLostRetransmissions = (c: Connection): void => {
     const start = c.scoreboard.holeStart(seqMax(range.start, c.sndUna))
     if (!seqLt(start, range.end)) continue // delivered
     if (c.scoreboard.bytesIn(range.after, c.sndNxt) >= threshold) {
-      c.lostAgain.push({ ...range, start })
+      c.lostAgain.push({ start, end: range.end })
       c.lostRetransmissions++
     } else c.retransmitted[kept++] = range
   }
@@ -369,14 +370,11 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
  */
 const congestionMarks = (c: Connection, flags: number, ecn: number): void => {
   if ((flags & Flags.CWR) !== 0) c.ecnEcho = false
-  if (ecn === CONGESTION_EXPERIENCED) {
+  if (ecn === Ecn.Ce) {
     c.ecnEcho = true
     c.ackNow = true
   }
 }
-
-/** The IPv4 ECN codepoint a router sets on a congested ECN-capable packet (RFC 3168 §5). */
-const CONGESTION_EXPERIENCED = 3
 
 /** Process one segment (from a packet whose ECN field was `ecn`) for a connection not in LISTEN (the engine handles that). */
 export const segmentArrives = (c: Connection, seg: Segment, now: number, ecn = 0): void => {

@@ -11,9 +11,9 @@
  * starts.
  */
 import type { OptionsInit, SackBlock } from "../wire/tcp.ts"
-import { Flags } from "../wire/tcp.ts"
+import { Flags, MIN_HEADER_LENGTH } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax, seqMin } from "../wire/seq.ts"
-import type { Connection, SentAgain } from "./connection.ts"
+import type { Connection, SendRange } from "./connection.ts"
 
 /** Bytes the timestamps option takes (NOP, NOP, TS). */
 const TIMESTAMPS_LENGTH = 12
@@ -195,10 +195,10 @@ export const retransmitFrom = (c: Connection, from: number, limit: number): void
 }
 
 /** The next part of a range whose retransmission was lost that is still missing, dropping ranges delivered since. */
-const nextLostAgain = (c: Connection): SentAgain | undefined => {
+const nextLostAgain = (c: Connection): SendRange | undefined => {
   for (let range = c.lostAgain[0]; range !== undefined; range = c.lostAgain[0]) {
     const start = c.scoreboard.holeStart(seqMax(range.start, c.sndUna))
-    if (seqLt(start, range.end)) return { start, end: c.scoreboard.holeEnd(start, range.end), after: range.after }
+    if (seqLt(start, range.end)) return { start, end: c.scoreboard.holeEnd(start, range.end) }
     c.lostAgain.shift()
   }
   return undefined
@@ -225,7 +225,7 @@ const sendRetransmission = (c: Connection, now: number, room: number, sack: Read
   const end = seqAdd(start, length + (fin ? 1 : 0))
   if (again !== undefined) {
     if (end === again.end) c.lostAgain.shift()
-    else c.lostAgain[0] = { ...again, start: end }
+    else c.lostAgain[0] = { start: end, end: again.end }
   } else c.rtxNext = end
   if (c.sackOk) c.retransmitted.push({ start, end, after: c.sndNxt })
   return true
@@ -325,20 +325,19 @@ export const probeStart = (c: Connection, end: number): number => seqMax(c.sndUn
 export const effectiveMss = (c: Connection): number =>
   Math.max(1, Math.min(c.peerMss, c.announcedMss, c.pathMss) - (c.tsOk ? TIMESTAMPS_LENGTH : 0))
 
-/** IPv4 and TCP headers without options: what a path MTU holds besides the MSS. */
-const HEADERS = 40
-
 /**
- * The path MTU toward the peer fell to `mtu`: an ICMP "fragmentation
- * needed" quoted a segment in flight (RFC 1191 §6.1). Later segments are
+ * The path toward the peer takes segments (TCP header included) of at most
+ * `segment` bytes now: an ICMP "fragmentation needed" quoted a segment in
+ * flight (RFC 1191 §6.1). Later segments are
  * cut to fit, one wire segment each (the link's segmentation cuts to its own
  * MTU), and what is in flight, dropped for its size, goes out again at
  * once, cut anew. The congestion window stays: this was no congestion (as
  * Linux's `tcp_simple_retransmit`).
  */
-export const pathMtuReduced = (c: Connection, mtu: number, now: number): void => {
-  if (mtu - HEADERS >= c.pathMss) return
-  c.pathMss = Math.max(1, mtu - HEADERS)
+export const pathMtuReduced = (c: Connection, segment: number, now: number): void => {
+  const pathMss = segment - MIN_HEADER_LENGTH
+  if (pathMss >= c.pathMss) return
+  c.pathMss = Math.max(1, pathMss)
   const mss = effectiveMss(c)
   if (mss >= c.sndMss) return
   c.sndMss = mss

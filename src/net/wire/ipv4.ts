@@ -34,6 +34,15 @@ export const Protocol = {
   Udp: 17,
 } as const
 
+/** ECN codepoints of the header's two ECN bits (RFC 3168 §5). */
+export const Ecn = {
+  NotEct: 0,
+  Ect1: 1,
+  Ect0: 2,
+  /** Congestion Experienced: a router's mark on an ECN-capable packet. */
+  Ce: 3,
+} as const
+
 /** The flag bits of the flags/fragment-offset word. */
 export const Flags = {
   Reserved: 0x8000,

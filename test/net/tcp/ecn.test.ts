@@ -7,12 +7,12 @@
  */
 import { describe, expect, it } from "vitest"
 import type { EcnMode } from "../../../src/net/tcp/config.ts"
+import { Ecn } from "../../../src/net/wire/ipv4.ts"
 import { Flags } from "../../../src/net/wire/tcp.ts"
 import { drain, establish } from "./helpers.ts"
 import { clean, Sim } from "./sim.ts"
 import { pattern } from "./transfer.ts"
 
-const ECT_0 = 2
 const pair = (seed: number, client: EcnMode, server: EcnMode) => {
   const sim = new Sim(seed, clean, { ecn: client }, { ecn: server })
   sim.record = true
@@ -49,9 +49,9 @@ describe("ECN (RFC 3168)", () => {
     expect(client.retransmissions).toBe(1)
     const marks = sim.a.sent.map((seg, i) => [seg.payload.length > 0, sim.a.sentEcn[i]] as const)
     const dataMarks = marks.filter(([data]) => data).map(([, ecn]) => ecn)
-    expect(dataMarks.filter((ecn) => ecn === ECT_0)).toHaveLength(20) // each segment once
-    expect(dataMarks.filter((ecn) => ecn === 0)).toHaveLength(1) // its retransmission
-    expect(sim.b.sentEcn.every((ecn) => ecn === 0)).toBe(true) // the server's ACKs
+    expect(dataMarks.filter((ecn) => ecn === Ecn.Ect0)).toHaveLength(20) // each segment once
+    expect(dataMarks.filter((ecn) => ecn === Ecn.NotEct)).toHaveLength(1) // its retransmission
+    expect(sim.b.sentEcn.every((ecn) => ecn === Ecn.NotEct)).toBe(true) // the server's ACKs
   })
 
   it("answers a congestion mark once per window: ECE until CWR, the window halved, nothing retransmitted", () => {

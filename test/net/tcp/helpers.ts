@@ -5,10 +5,28 @@
 import type { Connection } from "../../../src/net/tcp/connection.ts"
 import type { Listener } from "../../../src/net/tcp/listener.ts"
 import { ipv4 } from "../../../src/net/wire/addr.ts"
-import type { Header } from "../../../src/net/wire/tcp.ts"
+import { seqDiff } from "../../../src/net/wire/seq.ts"
+import type { Header, Segment } from "../../../src/net/wire/tcp.ts"
 import { emit, Flags, headerLength } from "../../../src/net/wire/tcp.ts"
 import { prng } from "./sim.ts"
-import type { Sim } from "./sim.ts"
+import type { Host, Sim } from "./sim.ts"
+
+/**
+ * A `Sim.filter` dropping the first `times` transmissions of the client's
+ * data segments `lost` (indexes of MSS-sized segments from its SND.NXT now).
+ */
+export const dropTransmissions = (sim: Sim, client: Connection, lost: ReadonlyArray<number>, times = 1) => {
+  const base = client.sndNxt
+  const dropped = new Map<number, number>()
+  return (from: Host, seg: Segment): boolean => {
+    if (from !== sim.a || seg.payload.length === 0) return true
+    const index = seqDiff(seg.sequenceNumber, base) / client.sndMss
+    const count = dropped.get(index) ?? 0
+    if (!lost.includes(index) || count >= times) return true
+    dropped.set(index, count + 1)
+    return false
+  }
+}
 
 /** A client (on A) and server (on B, port 80) connection, established. */
 export interface Pair {

@@ -5,33 +5,16 @@
  * The simulated link has a 10 ms RTT.
  */
 import { describe, expect, it } from "vitest"
-import type { Connection } from "../../../src/net/tcp/connection.ts"
-import { seqDiff } from "../../../src/net/wire/seq.ts"
-import type { Segment } from "../../../src/net/wire/tcp.ts"
-import { drain, establish } from "./helpers.ts"
-import type { Host } from "./sim.ts"
+import { drain, dropTransmissions, establish } from "./helpers.ts"
 import { clean, Sim } from "./sim.ts"
 import { pattern } from "./transfer.ts"
-
-/** A filter dropping the first transmission of client data segments `lost` (indexes of MSS-sized segments from `base`). */
-const dropFirst = (sim: Sim, client: Connection, lost: ReadonlyArray<number>) => {
-  const base = client.sndNxt
-  const dropped = new Set<number>()
-  return (from: Host, seg: Segment) => {
-    if (from !== sim.a || seg.payload.length === 0) return true
-    const index = seqDiff(seg.sequenceNumber, base) / client.sndMss
-    if (!lost.includes(index) || dropped.has(index)) return true
-    dropped.add(index)
-    return false
-  }
-}
 
 describe("tail loss probe (RFC 8985 §7)", () => {
   it("repairs the last three segments of a flight in a few RTTs, not at the RTO", () => {
     const sim = new Sim(61, clean)
     const { client, server } = establish(sim)
     const data = pattern(10 * client.sndMss, 3)
-    sim.filter = dropFirst(sim, client, [7, 8, 9])
+    sim.filter = dropTransmissions(sim, client, [7, 8, 9])
     const start = sim.now
     client.send(data, sim.now)
     sim.run(() => client.flight === 0)
@@ -46,7 +29,7 @@ describe("tail loss probe (RFC 8985 §7)", () => {
   it("stands in for the RTO for a lone lost segment: the window is halved, not collapsed", () => {
     const sim = new Sim(62, clean)
     const { client, server } = establish(sim)
-    sim.filter = dropFirst(sim, client, [0])
+    sim.filter = dropTransmissions(sim, client, [0])
     client.send(pattern(client.sndMss, 4), sim.now)
     sim.run(() => client.flight === 0)
     expect(client.lossProbes).toBe(1)
@@ -80,7 +63,7 @@ describe("tail loss probe (RFC 8985 §7)", () => {
   it("is not used without SACK: the RTO repairs the tail", () => {
     const sim = new Sim(64, clean, { sack: false })
     const { client, server } = establish(sim)
-    sim.filter = dropFirst(sim, client, [7, 8, 9])
+    sim.filter = dropTransmissions(sim, client, [7, 8, 9])
     const start = sim.now
     client.send(pattern(10 * client.sndMss, 8), sim.now)
     sim.run(() => client.flight === 0)
@@ -117,7 +100,7 @@ describe("tail loss probe (RFC 8985 §7)", () => {
       const sim = new Sim(66, clean)
       const { client, server } = establish(sim)
       const base = client.sndNxt
-      sim.filter = dropFirst(sim, client, [8, 9])
+      sim.filter = dropTransmissions(sim, client, [8, 9])
       const data = pattern(10 * client.sndMss, 10)
       client.send(data, sim.now)
       sim.run(() => client.sndUna === (base + 8 * client.sndMss) >>> 0)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { seqAdd, seqDiff } from "../../../src/net/wire/seq.ts"
 import { Flags } from "../../../src/net/wire/tcp.ts"
-import { drain, establish, spoof } from "./helpers.ts"
+import { drain, dropTransmissions, establish, spoof } from "./helpers.ts"
 import { clean, Sim } from "./sim.ts"
 import { pattern, sha256, transfer } from "./transfer.ts"
 
@@ -66,10 +66,7 @@ describe("SACK (RFC 2018) and loss recovery (RFC 5681, 6582, 6675)", () => {
     const run = (seed: number, dropRetransmission: boolean) => {
       const sim = new Sim(seed, clean)
       const { client, server } = establish(sim)
-      const lost = seqAdd(client.sndNxt, 40 * client.sndMss)
-      let dropped = 0
-      sim.filter = (from, seg) =>
-        !(from === sim.a && seg.sequenceNumber === lost && seg.payload.length > 0 && dropped++ < (dropRetransmission ? 2 : 1))
+      sim.filter = dropTransmissions(sim, client, [40], dropRetransmission ? 2 : 1)
       const data = pattern(300 * client.sndMss, seed)
       client.send(data, sim.now)
       const start = sim.now

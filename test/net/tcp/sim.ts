@@ -8,6 +8,7 @@
 import { PathMtus } from "../../../src/net/engine/pathMtu.ts"
 import type { IpSender } from "../../../src/net/direct/Transport.ts"
 import { ipv4 } from "../../../src/net/wire/addr.ts"
+import { Ecn } from "../../../src/net/wire/ipv4.ts"
 import type { TcpConfig } from "../../../src/net/tcp/config.ts"
 import { TcpEngine } from "../../../src/net/tcp/engine.ts"
 import type { Segment } from "../../../src/net/wire/tcp.ts"
@@ -37,9 +38,6 @@ export interface WireProfile {
   /** One-way delay. */
   readonly delayMs: number
 }
-
-/** The IPv4 ECN codepoint of a packet a congested router marked (RFC 3168 §5). */
-const CONGESTION_EXPERIENCED = 3
 
 /** A perfect wire with 5 ms of delay. */
 export const clean: WireProfile = { loss: 0, duplicate: 0, reorder: 0, reorderMs: 0, delayMs: 5 }
@@ -116,7 +114,7 @@ export class Sim {
             sent.push(seg)
             sentEcn.push(ecn)
           }
-          const marked = ecn !== 0 && this.congested(self, seg) ? CONGESTION_EXPERIENCED : ecn
+          const marked = ecn !== Ecn.NotEct && this.congested(self, seg) ? Ecn.Ce : ecn
           if (this.filter(self, seg)) this.transmit(address, peer(), bytes, marked)
           return true
         },
