@@ -9,12 +9,16 @@
  * Every stack under test talks to the kernel in a throw-away namespace:
  *
  * - direct: this process, our stack on a TAP whose other end is in the
- *   namespace, in four rows: buffers (lwIP's 64 KiB, or our default 1 MiB)
+ *   namespace, in five rows: buffers (lwIP's 64 KiB, or our default 1 MiB)
  *   by TAP (frame per segment as lwIP's, or with the TAP's TCP segmentation
  *   and checksum offload: up to 64 KiB per frame, cut to the same MSS 1460
- *   on the wire by the kernel, as a virtio NIC with TSO does). The row with
- *   lwIP's MSS and window and no offload is the like-for-like comparison;
- *   the last, with both defaults, is what a user of the stack gets;
+ *   on the wire by the kernel, as a virtio NIC with TSO does). Without
+ *   offload, our IPv4 cuts TCP's bursts into wire segments itself (software
+ *   segmentation, its default), each summed by the stack and written on its
+ *   own as lwIP's are; one row turns that off, so TCP runs once per
+ *   segment. The row with lwIP's MSS and window and no offload is the
+ *   like-for-like comparison; the last, with both defaults, is what a user
+ *   of the stack gets;
  * - lwIP: `bench/lwip/lwip_tap.c` on its own TAP, lwIP's socket API;
  * - kernel: the kernel's own stack in a second namespace, over a veth pair
  *   (the reference; its offloads left as they are);
@@ -42,6 +46,7 @@ import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import type { Ipv4Config } from "../src/net/direct/Config.ts"
 import type { Stack } from "../src/net/Stack.ts"
 import type { TcpOptions } from "../src/net/tcp/TcpLayer.ts"
 import { ip, moveIntoNamespace, scratchNamespace } from "../test/net/netif/netns.ts"
@@ -172,10 +177,10 @@ interface Contender {
   readonly rr: Effect.Effect<Sample, unknown>
 }
 
-/** Our stack (TAP offload on or off): the kernel sends to us, we send to the kernel; the kernel's request/response client. */
-const directContender = (transfer: string, tcp: TcpOptions, offload: boolean) =>
+/** Our stack (TAP offload on or off, IPv4 configured by `ipv4`): the kernel sends to us, we send to the kernel; the kernel's request/response client. */
+const directContender = (transfer: string, tcp: TcpOptions, offload: boolean, ipv4: Omit<Ipv4Config, "cidr"> = {}) =>
   Effect.gen(function* () {
-    const { ns, stack } = yield* directOnTap(tcp, offload)
+    const { ns, stack } = yield* directOnTap(tcp, offload, ipv4)
     yield* stack.tcp.listen(6300, echo)
     let port = 6100
     return {
@@ -319,6 +324,7 @@ const main = Effect.gen(function* () {
   const stacks: Array<[string, Effect.Effect<Contender, unknown, Scope.Scope>]> = [
     ["raw TAP ceiling (1514-byte echo)", ceilingContender],
     [`direct (${lwipSize}, no offload, as lwIP)`, directContender(programs.transfer, lwipBuffers, false)],
+    [`direct (${lwipSize}, no offload, no software segmentation)`, directContender(programs.transfer, lwipBuffers, false, { softwareSegmentation: false })],
     ["direct (1 MiB buffers, no offload)", directContender(programs.transfer, {}, false)],
     [`direct (${lwipSize}, TAP offload)`, directContender(programs.transfer, lwipBuffers, true)],
     ["direct (defaults: 1 MiB buffers, TAP offload)", directContender(programs.transfer, {}, true)],

@@ -36,6 +36,14 @@ export interface Ipv4Config {
    * path whose routers' ICMP errors are filtered).
    */
   readonly pathMtuDiscovery?: boolean
+  /**
+   * Software TCP segmentation (Linux's GSO): on a link that does not segment
+   * TCP itself, TCP sends bursts of up to 64 KiB that are cut into MTU-sized
+   * segments just before the device, so a burst costs one pass through TCP
+   * instead of one per segment; the wire sees the same segments. True by
+   * default, as on Linux; false sends one segment at a time.
+   */
+  readonly softwareSegmentation?: boolean
 }
 
 /** MirageOS's defaults: `10.0.0.2/24`, no gateway. */
@@ -50,6 +58,7 @@ export interface Ipv4Settings {
   readonly reassembly: Partial<ReassemblyLimits>
   readonly icmpErrors: Partial<RateLimit>
   readonly pathMtuDiscovery: boolean
+  readonly softwareSegmentation: boolean
 }
 
 const invalid = (reason: string) => Effect.fail(new StackInvalidArgument({ reason }))
@@ -86,8 +95,9 @@ export const parseIpv4Config = (config: Ipv4Config): Effect.Effect<Ipv4Settings,
       }
     }
     const pathMtuDiscovery = config.pathMtuDiscovery ?? true
-    if (typeof pathMtuDiscovery !== "boolean") {
-      return invalid(`pathMtuDiscovery=${String(pathMtuDiscovery)} is not a boolean: give true (the default) or false`)
+    const softwareSegmentation = config.softwareSegmentation ?? true
+    for (const [name, value] of [["pathMtuDiscovery", pathMtuDiscovery], ["softwareSegmentation", softwareSegmentation]] as const) {
+      if (typeof value !== "boolean") return invalid(`${name}=${String(value)} is not a boolean: give true (the default) or false`)
     }
     return Effect.succeed({
       cidr,
@@ -97,5 +107,6 @@ export const parseIpv4Config = (config: Ipv4Config): Effect.Effect<Ipv4Settings,
       reassembly: config.reassembly ?? {},
       icmpErrors: config.icmpErrors ?? {},
       pathMtuDiscovery,
+      softwareSegmentation,
     })
   })

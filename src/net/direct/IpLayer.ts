@@ -110,6 +110,7 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       reassemblyLimits: settings.reassembly,
       icmpErrorLimit: settings.icmpErrors,
       pathMtuDiscovery: settings.pathMtuDiscovery,
+      softwareSegmentation: settings.softwareSegmentation,
       now: () => clock.currentTimeMillisUnsafe(),
       onOutput: () => {
         if (flushingInline || writerWakeQueued) return

@@ -13,9 +13,10 @@ export interface IpSender {
   /** The largest transport segment (header and payload) that fits one IPv4 packet on the link. */
   readonly maxSegment: number
   /**
-   * The largest TCP segment (header and payload) sent in one packet that the
-   * link cuts into `maxSegment`-sized pieces itself (segmentation offload);
-   * `maxSegment` when the link does not.
+   * The largest TCP segment (header and payload) sent in one packet that is
+   * cut into `maxSegment`-sized pieces on the way out: by the link
+   * (segmentation offload) or by IPv4 just before it (software
+   * segmentation); `maxSegment` when neither does.
    */
   readonly maxOffloadSegment: number
   /**

@@ -31,6 +31,7 @@ import { TokenBucket } from "./tokenBucket.ts"
 import { FramePool } from "../FramePool.ts"
 import type { FrameBatch } from "../Netif.ts"
 import { packetize } from "./packetize.ts"
+import { segmentTcp } from "./segmentation.ts"
 import { announcedMtu, PathMtus } from "./pathMtu.ts"
 import type { PayloadWriter } from "./packetize.ts"
 import { Reassembly } from "./reassembly.ts"
@@ -58,6 +59,13 @@ export interface Ipv4EngineOptions {
   readonly icmpErrorLimit?: Partial<RateLimit>
   /** Send TCP packets with Don't Fragment and learn path MTUs from ICMP (RFC 1191); default true, as Linux. */
   readonly pathMtuDiscovery?: boolean | undefined
+  /**
+   * When the link does not segment TCP itself, take TCP packets of up to 64
+   * KiB and cut them into MTU-sized segments just before the device
+   * (segmentation.ts, Linux's GSO); default true. False: TCP sends one
+   * MTU-sized segment at a time.
+   */
+  readonly softwareSegmentation?: boolean | undefined
   /** The clock, in milliseconds. */
   readonly now: () => number
   /** TTL of the packets we send (default 64). */
@@ -96,6 +104,8 @@ export interface Ipv4Stats {
   noProtocol: number
   packetsSent: number
   fragmentsSent: number
+  /** Wire segments cut from larger TCP packets by software segmentation. */
+  segmentsCut: number
   /** Packets not sent: no route, too big, or the ARP queue full. */
   sendDropped: number
   echoReplies: number
@@ -118,7 +128,7 @@ const MAX_FAULTS = 16
 export class Ipv4Engine {
   /** Counters since creation. */
   readonly stats: Ipv4Stats = {
-    framesReceived: 0, notForUs: 0, malformed: 0, delivered: 0, noProtocol: 0, packetsSent: 0, fragmentsSent: 0,
+    framesReceived: 0, notForUs: 0, malformed: 0, delivered: 0, noProtocol: 0, packetsSent: 0, fragmentsSent: 0, segmentsCut: 0,
     sendDropped: 0, echoReplies: 0, tcpResets: 0, icmpErrors: 0, icmpErrorsLimited: 0, faults: 0,
   }
   /** The ARP cache and resolver. */
@@ -131,8 +141,10 @@ export class Ipv4Engine {
   readonly sender: IpSender
   private readonly mac: Mac
   private readonly mtu: number
-  /** The largest TCP packet sent unfragmented: the link's segmentation limit, or the MTU. */
+  /** The largest TCP packet the link takes unfragmented: its segmentation limit, or the MTU. */
   private readonly tcpPacketLimit: number
+  /** TCP packets over the MTU are cut here (`segmentTcp`), into this buffer first; undefined when the link does it or it is off. */
+  private readonly segmentationBuffer: Uint8Array | undefined
   private readonly deviceChecksums: boolean
   private readonly pathMtuDiscovery: boolean
   private readonly pathMtus: PathMtus
@@ -162,6 +174,8 @@ export class Ipv4Engine {
     if (!(options.mtu >= 68)) throw new RangeError(`Ipv4Engine: MTU ${options.mtu} is below IPv4's minimum of 68`)
     this.mac = options.mac
     this.mtu = Math.min(options.mtu, Ipv4Wire.MAX_PACKET_LENGTH)
+    const software = options.tcpSegmentation === undefined && options.softwareSegmentation !== false
+    this.segmentationBuffer = software ? new Uint8Array(Ipv4Wire.MAX_PACKET_LENGTH) : undefined
     this.tcpPacketLimit = Math.min(Math.max(this.mtu, options.tcpSegmentation ?? 0), Ipv4Wire.MAX_PACKET_LENGTH)
     this.deviceChecksums = options.checksumOffload === true
     this.pathMtuDiscovery = options.pathMtuDiscovery !== false
@@ -183,7 +197,7 @@ export class Ipv4Engine {
     this.sender = {
       sourceFor: (destination) => (route(this.iface, destination)._tag === "NoRoute" ? undefined : this.iface.cidr.address),
       maxSegment: this.mtu - Ipv4Wire.MIN_HEADER_LENGTH,
-      maxOffloadSegment: this.tcpPacketLimit - Ipv4Wire.MIN_HEADER_LENGTH,
+      maxOffloadSegment: (software ? Ipv4Wire.MAX_PACKET_LENGTH : this.tcpPacketLimit) - Ipv4Wire.MIN_HEADER_LENGTH,
       pathMtu: (destination) => this.pathMtus.get(destination, this.now()),
       reducePathMtu: (destination, mtu) => this.pathMtus.reduce(destination, mtu, this.now()),
       send: (destination, protocol, length, write, ecn) => this.send(destination, protocol, length, write, ecn),
@@ -341,9 +355,13 @@ export class Ipv4Engine {
     // TCP sizes its segments to the path; what fits the link must not be fragmented on the way (RFC 1191).
     const dontFragment = tcp && this.pathMtuDiscovery && Ipv4Wire.MIN_HEADER_LENGTH + length <= limit
     const header = { identification, ttl: this.ttl, protocol, source, destination, payloadLength: length, dontFragment, ecn }
-    const frames = packetize(this.buffers, this.mac, limit, this.deviceChecksums, header, write)
+    const segments = tcp && this.segmentationBuffer !== undefined && Ipv4Wire.MIN_HEADER_LENGTH + length > limit
+      ? this.segment({ ...header, dontFragment: this.pathMtuDiscovery }, write, this.segmentationBuffer)
+      : undefined
+    const frames = segments ?? packetize(this.buffers, this.mac, limit, this.deviceChecksums, header, write)
     this.stats.packetsSent++
-    if (frames.length > 1) this.stats.fragmentsSent += frames.length
+    if (segments !== undefined) this.stats.segmentsCut += segments.length
+    else if (frames.length > 1) this.stats.fragmentsSent += frames.length
     if (hop._tag === "Link") {
       for (const frame of frames) this.push(frame, hop.mac)
       return true
@@ -363,6 +381,21 @@ export class Ipv4Engine {
     if (!accepted) this.stats.sendDropped++
     this.checkDeadline()
     return accepted
+  }
+
+  /** The frames of a TCP packet over the MTU, written whole into `buffer` and cut in software; undefined if it is no segment to cut. */
+  private segment(header: Ipv4Wire.Header, write: PayloadWriter, buffer: Uint8Array): ReadonlyArray<Uint8Array> | undefined {
+    // The segmenter computes every segment's checksum: the whole packet's is not needed.
+    write(buffer, 0, header.source, true)
+    let first = true
+    const identification = () => {
+      if (first) {
+        first = false
+        return header.identification
+      }
+      return this.identification.next(header.source, header.destination, header.protocol)
+    }
+    return segmentTcp(this.buffers, this.mac, this.mtu, header, buffer, identification)
   }
 
   /** One frame; `checksumVerified`: the device checked its transport checksum. */

@@ -19,7 +19,8 @@ export type PayloadWriter = (buffer: Uint8Array, offset: number, source: Ipv4, d
 
 const FRAME_HEADERS = Ethernet.HEADER_LENGTH + Ipv4Wire.MIN_HEADER_LENGTH
 
-const ethernetHeader = (frame: Uint8Array, mac: Mac): void => {
+/** Writes the Ethernet header of an IPv4 frame from `mac`, its destination left zero for ARP to fill in. */
+export const ethernetHeader = (frame: Uint8Array, mac: Mac): void => {
   Ethernet.emit({ destination: MAC_ZERO, source: mac, etherType: Ethernet.EtherType.Ipv4 }, frame, 0)
 }
 

@@ -82,7 +82,7 @@ export interface ConnectionInit {
   readonly iss: number
   /** The largest segment (header included) the IP layer sends toward the peer. */
   readonly maxSegment: number
-  /** The largest segment (header included) the link cuts into `maxSegment` pieces itself (TSO); `maxSegment` without. */
+  /** The largest segment (header included) cut into `maxSegment` pieces on the way out (the link's TSO, or software segmentation); `maxSegment` without. */
   readonly maxOffloadSegment: number
   /** The largest segment (header included) known to reach the peer: `maxSegment`, or less on a path with a smaller MTU (RFC 1191). */
   readonly pathSegment: number
@@ -136,7 +136,7 @@ export class Connection {
   peerMss = 536
   /** The MSS the path to the peer takes: its MTU less the IPv4 and TCP headers (RFC 1191). */
   pathMss: number
-  /** The link's segmentation-offload limit for a whole segment, header included (`ConnectionInit.maxOffloadSegment`). */
+  /** The segmentation limit for a whole segment, header included (`ConnectionInit.maxOffloadSegment`). */
   readonly maxOffloadSegment: number
   /**
    * Wire segments one transmitted segment may span (TCP segmentation

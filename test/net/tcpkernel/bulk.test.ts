@@ -2,8 +2,9 @@
  * 100 MiB each way between our TCP and the kernel's over a TAP, in a
  * namespace the test creates, checked by SHA-256: a Python peer in the
  * namespace sends random bytes to our listener, then receives ours; with
- * the TAP's segmentation offload and without. The rates are printed. Skipped, with the reason printed, without root,
- * /dev/net/tun, the addon, python3, nc or sha256sum.
+ * the TAP's segmentation offload, with our software segmentation instead,
+ * and with neither. The rates are printed. Skipped, with the reason
+ * printed, without root, /dev/net/tun, the addon, python3, nc or sha256sum.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
@@ -20,9 +21,13 @@ const CHUNK = 256 * 1024
 const rate = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`
 
 describe.skipIf(reason !== undefined)("100 MiB each way with the kernel (root, network namespace)", () => {
-  it.live.each([true, false])("kernel → us, then us → kernel, SHA-256 equal (TAP offload: %s)", (offload) =>
+  it.live.each([
+    { segmentation: "TAP offload", offload: true, softwareSegmentation: true },
+    { segmentation: "software", offload: false, softwareSegmentation: true },
+    { segmentation: "none", offload: false, softwareSegmentation: false },
+  ])("kernel → us, then us → kernel, SHA-256 equal (segmentation: $segmentation)", ({ offload, softwareSegmentation }) =>
     Effect.gen(function* () {
-      const { ns, ifname, stack } = yield* directOnTap({}, offload)
+      const { ns, ifname, stack, ip } = yield* directOnTap({}, offload, { softwareSegmentation })
 
       const received = yield* Deferred.make<{ bytes: number; sha256: string; ms: number }>()
       yield* stack.tcp.listen(5030, (flow) =>
@@ -53,9 +58,13 @@ describe.skipIf(reason !== undefined)("100 MiB each way with the kernel (root, n
         expect(report.bytes).toBe(SIZE)
         expect(report.sha256).toBe(createHash("sha256").update(data).digest("hex"))
       }))
-      // With offload our segments cross the TAP several MSS at a time (the kernel cuts them); without, one per MSS.
+      // With offload our segments cross the TAP several MSS at a time (the kernel cuts them); without, one per MSS,
+      // most of them cut from larger packets by our software segmentation when it is on.
       const frames = kernelRxPackets(ns, ifname) - framesBefore
+      const cut = (yield* ip.stats).ip.segmentsCut
       if (offload) expect(frames).toBeLessThan(SIZE / 1448 / 4)
       else expect(frames).toBeGreaterThanOrEqual(SIZE / 1448)
+      if (offload || !softwareSegmentation) expect(cut).toBe(0)
+      else expect(cut).toBeGreaterThan(SIZE / 1448 / 2)
     }).pipe(Effect.scoped), 240_000)
 })

@@ -40,7 +40,7 @@ const expected = (open: string, closed: string) => new Map(scannedPorts.map((por
 /** A direct stack echoing on `OPEN`, its TCP configured by `config`, routing beyond its subnet through `gateway`. */
 const echoStack = (config: { readonly synQueue?: number } = {}, gateway?: string) =>
   Effect.gen(function* () {
-    const world = yield* directOnTap({ config }, true, gateway)
+    const world = yield* directOnTap({ config }, true, gateway === undefined ? {} : { gateway })
     for (const port of OPEN) yield* world.stack.tcp.listen(port, echo)
     return world
   })

@@ -9,6 +9,7 @@ import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
+import type { Ipv4Config } from "../../../src/net/direct/Config.ts"
 import { layerDirectWith } from "../../../src/net/direct/DirectStack.ts"
 import { DirectTcp } from "../../../src/net/direct/DirectTcp.ts"
 import { IpLayer } from "../../../src/net/direct/IpLayer.ts"
@@ -36,24 +37,27 @@ export const tcpKernelSkipReason = (): string | undefined =>
 /**
  * A direct stack (TCP configured by `tcp`) on a TAP moved into a fresh
  * namespace whose kernel side is `KERNEL`; `offload` (the TAP's default)
- * opens the TAP with TCP segmentation and checksum offload; `gateway`
- * (e.g. `KERNEL`) routes beyond the TAP's subnet. With the stack comes its
- * TCP engine, for its counters.
+ * opens the TAP with TCP segmentation and checksum offload; `ipv4` adds to
+ * the IPv4 configuration (e.g. `gateway: KERNEL` routes beyond the TAP's
+ * subnet). With the stack come its IP layer and TCP engine, for their
+ * counters.
  */
-export const directOnTap = (tcp: TcpOptions = {}, offload = true, gateway?: string) =>
+export const directOnTap = (tcp: TcpOptions = {}, offload = true, ipv4: Omit<Ipv4Config, "cidr"> = {}) =>
   Effect.gen(function* () {
     const { ns, ifname } = yield* scratchNamespace
     const netif = yield* Layer.build(layerTap({ name: ifname, offload }))
     // Up on the kernel side before the stack starts: its gratuitous ARP then goes out.
     yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
     let engine: TcpEngine | undefined
+    let ip: IpLayer["Service"] | undefined
     const tcpLayer = Layer.effect(DirectTcp, Effect.gen(function* () {
-      const made = yield* makeTcp(yield* IpLayer, tcp)
+      ip = yield* IpLayer
+      const made = yield* makeTcp(ip, tcp)
       engine = made.engine
       return directTcp(made)
     }))
-    const context = yield* Layer.build(layerDirectWith({ cidr: `${US}/24`, gateway }, tcpLayer).pipe(Layer.provide(Layer.succeedContext(netif))))
-    return { ns, ifname, stack: Context.get(context, Stack), engine: engine! }
+    const context = yield* Layer.build(layerDirectWith({ cidr: `${US}/24`, ...ipv4 }, tcpLayer).pipe(Layer.provide(Layer.succeedContext(netif))))
+    return { ns, ifname, stack: Context.get(context, Stack), ip: ip!, engine: engine! }
   })
 
 /** A child process: its output so far, and its exit. */

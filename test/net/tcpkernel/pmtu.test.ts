@@ -28,7 +28,7 @@ const CHUNK = 256 * 1024
 describe.skipIf(reason !== undefined)("path MTU discovery through a kernel router (root, network namespaces)", () => {
   it.live.each([false, true])("shrinks our segments to a 1280-byte hop, which fragments nothing (TAP offload: %s)", (offload) =>
     Effect.gen(function* () {
-      const { ns, stack, engine } = yield* directOnTap({}, offload, KERNEL)
+      const { ns, stack, engine } = yield* directOnTap({}, offload, { gateway: KERNEL })
       const { ns: far } = yield* scratchNamespace
       vethPair({ ns, address: ROUTER }, { ns: far, address: FAR })
       // Only the router's side is narrow: the far host announces its MSS for 1500 bytes, so only path MTU discovery finds the hop.

@@ -40,7 +40,7 @@ const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest(
 describe.skipIf(reason !== undefined)("checksums the kernel completes for us (root, network namespaces)", () => {
   it.live("hold when the kernel routes our TCP and UDP on and sums them in software", () =>
     Effect.gen(function* () {
-      const { ns, stack } = yield* directOnTap({}, true, KERNEL)
+      const { ns, stack } = yield* directOnTap({}, true, { gateway: KERNEL })
       const { ns: far } = yield* scratchNamespace
       vethPair({ ns, address: ROUTER }, { ns: far, address: FAR })
       ip("-n", far, "route", "add", "default", "via", ROUTER)

@@ -17,7 +17,7 @@ if (reason !== undefined) console.log(`skipping the ICMP unreachable test: ${rea
 describe.skipIf(reason !== undefined)("TCP connect against ICMP unreachable from the kernel (root, network namespace)", () => {
   it.live("fails at once with StackUnreachable, naming what the router said", () =>
     Effect.gen(function* () {
-      const { ns, stack } = yield* directOnTap({}, true, KERNEL)
+      const { ns, stack } = yield* directOnTap({}, true, { gateway: KERNEL })
       sysctl(ns, "net.ipv4.ip_forward=1")
       ip("-n", ns, "route", "add", "unreachable", "10.77.9.0/24")
       ip("-n", ns, "route", "add", "prohibit", "10.77.10.0/24")

@@ -1,0 +1,139 @@
+/** Software TCP segmentation (GSO): TCP packets over the MTU cut into wire segments just before the device. */
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { parseIpv4Config } from "../../../src/net/direct/Config.ts"
+import { Ipv4Engine } from "../../../src/net/engine/ipv4.ts"
+import type { Ipv4EngineOptions } from "../../../src/net/engine/ipv4.ts"
+import { segmentTcp } from "../../../src/net/engine/segmentation.ts"
+import { FramePool } from "../../../src/net/FramePool.ts"
+import type { Ipv4Cidr } from "../../../src/net/wire/addr.ts"
+import { ipv4, parseCidr } from "../../../src/net/wire/addr.ts"
+import * as Ethernet from "../../../src/net/wire/ethernet.ts"
+import * as Ipv4Wire from "../../../src/net/wire/ipv4.ts"
+import * as Tcp from "../../../src/net/wire/tcp.ts"
+import { Flags } from "../../../src/net/wire/tcp.ts"
+
+const US = ipv4(10, 0, 0, 2)
+const HOST = ipv4(10, 0, 0, 3)
+const MAC = 0x02000000000a
+
+/** A TCP segment (header with timestamps, then `data`) as TCP hands it to IPv4, its checksum left out. */
+const tcpSegment = (data: Uint8Array, flags: number, sequenceNumber = 0xfffff000) => {
+  const header: Tcp.Header = {
+    sourcePort: 5000,
+    destinationPort: 80,
+    sequenceNumber,
+    acknowledgmentNumber: 77,
+    flags,
+    window: 512,
+    options: { timestamps: { tsVal: 123456, tsEcr: 654321 } },
+    payloadLength: data.length,
+  }
+  const headerLength = Tcp.headerLength(header.options)
+  const bytes = new Uint8Array(headerLength + data.length)
+  bytes.set(data, headerLength)
+  Tcp.emit(header, bytes, 0, US, HOST, false)
+  return bytes
+}
+
+/** Each frame's IPv4 packet and TCP segment, both checksums verified. */
+const parsed = (frames: ReadonlyArray<Uint8Array>) =>
+  frames.map((frame) => {
+    const packet = Ipv4Wire.parse(frame.subarray(Ethernet.HEADER_LENGTH))
+    if (packet._tag === "Rejected") throw new Error(`bad IPv4 packet: ${packet.reason}`)
+    const segment = Tcp.parse(packet.payload, packet.source, packet.destination)
+    if (segment._tag === "Rejected") throw new Error(`bad TCP segment: ${segment.reason}`)
+    return { frame, packet, segment }
+  })
+
+const ipHeader = (payloadLength: number): Ipv4Wire.Header => ({
+  identification: 900,
+  ttl: 64,
+  protocol: Tcp.PROTOCOL,
+  source: US,
+  destination: HOST,
+  payloadLength,
+  dontFragment: true,
+  ecn: Ipv4Wire.Ecn.Ect0,
+})
+
+describe("segmentTcp", () => {
+  it("cuts a packet into MTU-sized segments with the header repeated, sequence numbers advanced and both checksums complete", () => {
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) & 0xff)
+    const whole = tcpSegment(data, Flags.ACK | Flags.PSH | Flags.FIN | Flags.CWR | Flags.ECE)
+    let id = 900
+    const frames = segmentTcp(new FramePool(), MAC, 1500, ipHeader(whole.length), whole, () => id++)!
+    const pieces = parsed(frames)
+    const perSegment = 1500 - 20 - 32
+    expect(pieces.map((p) => p.segment.payload.length)).toEqual([perSegment, perSegment, perSegment, 5000 - 3 * perSegment])
+    expect(Math.max(...frames.map((f) => f.length))).toBe(Ethernet.HEADER_LENGTH + 1500)
+    expect(pieces.map((p) => p.packet.identification)).toEqual([900, 901, 902, 903])
+    expect(pieces.every((p) => p.packet.dontFragment && p.packet.ecn === Ipv4Wire.Ecn.Ect0)).toBe(true)
+    // The sequence space wraps inside this burst.
+    expect(pieces.map((p) => p.segment.sequenceNumber)).toEqual([0, 1, 2, 3].map((k) => (0xfffff000 + k * perSegment) >>> 0))
+    expect(pieces.map((p) => Tcp.formatFlags(p.segment.flags))).toEqual(["ACK|ECE|CWR", "ACK|ECE", "ACK|ECE", "FIN|PSH|ACK|ECE"])
+    expect(pieces.every((p) => p.segment.options.timestamps?.tsVal === 123456 && p.segment.acknowledgmentNumber === 77)).toBe(true)
+    const joined = new Uint8Array(5000)
+    let at = 0
+    for (const p of pieces) {
+      joined.set(p.segment.payload, at)
+      at += p.segment.payload.length
+    }
+    expect(joined).toEqual(data)
+  })
+
+  it("sends an exact multiple of the segment size as whole segments, with no empty one after", () => {
+    const whole = tcpSegment(new Uint8Array(2 * 1448).fill(7), Flags.ACK)
+    const frames = segmentTcp(new FramePool(), MAC, 1500, ipHeader(whole.length), whole, () => 1)!
+    expect(parsed(frames).map((p) => p.segment.payload.length)).toEqual([1448, 1448])
+  })
+
+  it("declines bytes that do not begin with a TCP header leaving room in the MTU", () => {
+    expect(segmentTcp(new FramePool(), MAC, 1500, ipHeader(3000), new Uint8Array(3000), () => 1)).toBeUndefined()
+    const whole = tcpSegment(new Uint8Array(100), Flags.ACK)
+    expect(segmentTcp(new FramePool(), MAC, 32, ipHeader(whole.length), whole, () => 1)).toBeUndefined()
+  })
+})
+
+describe("the IPv4 engine with software segmentation", () => {
+  const make = (options: Partial<Ipv4EngineOptions> = {}) =>
+    new Ipv4Engine({
+      mac: MAC,
+      mtu: 1500,
+      cidr: parseCidr("10.0.0.2/24") as Ipv4Cidr,
+      staticArp: new Map([[HOST, 0x02000000000b]]),
+      now: () => 0,
+      ...options,
+    })
+  const send = (engine: Ipv4Engine, whole: Uint8Array) => {
+    engine.sender.send(HOST, Tcp.PROTOCOL, whole.length, (buffer, offset) => buffer.set(whole, offset))
+    return engine.takeOutput()
+  }
+
+  it("offers TCP 64 KiB packets when the link does not segment, and cuts them with distinct identifications", () => {
+    const engine = make()
+    expect(engine.sender.maxOffloadSegment).toBe(Ipv4Wire.MAX_PACKET_LENGTH - 20)
+    const frames = send(engine, tcpSegment(new Uint8Array(10_000).fill(3), Flags.ACK | Flags.PSH))
+    const pieces = parsed(frames)
+    expect(pieces).toHaveLength(7)
+    expect(new Set(pieces.map((p) => p.packet.identification)).size).toBe(7)
+    expect(pieces.every((p) => p.packet.dontFragment)).toBe(true)
+    expect(engine.stats).toMatchObject({ packetsSent: 1, segmentsCut: 7, fragmentsSent: 0 })
+  })
+
+  it("leaves the cutting to a link that segments itself, and sends one segment at a time when turned off", () => {
+    expect(make({ tcpSegmentation: 30_000 }).sender.maxOffloadSegment).toBe(30_000 - 20)
+    const off = make({ softwareSegmentation: false })
+    expect(off.sender.maxOffloadSegment).toBe(1480)
+    // Handed an oversized packet anyway, it fragments it (no Don't Fragment) rather than cutting it.
+    const frames = send(off, tcpSegment(new Uint8Array(3000), Flags.ACK))
+    expect(frames.map((f) => Ipv4Wire.parse(f.subarray(Ethernet.HEADER_LENGTH))).map((p) => p._tag === "Ipv4Packet" && p.moreFragments)).toEqual([true, true, false])
+    expect(off.stats).toMatchObject({ segmentsCut: 0, fragmentsSent: 3 })
+  })
+
+  it("refuses a software segmentation setting that is not a boolean, naming it", () => {
+    const refused = Effect.runSync(Effect.flip(parseIpv4Config({ cidr: "10.0.0.2/24", softwareSegmentation: 1 as unknown as boolean })))
+    expect(refused.reason).toContain("softwareSegmentation=1")
+    expect(Effect.runSync(parseIpv4Config({ cidr: "10.0.0.2/24" })).softwareSegmentation).toBe(true)
+  })
+})
