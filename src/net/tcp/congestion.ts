@@ -6,13 +6,45 @@
  * (RFC 7661's concern, kept as Linux does: `tcp_is_cwnd_limited`), so that a
  * sender limited by its buffer or its application does not build up a
  * window it never tested; it restarts after an idle spell (RFC 5681 §4.1)
- * and is halved by an ECN congestion echo (RFC 3168). The window is in
- * bytes.
+ * and is halved by an ECN congestion echo (RFC 3168). A cut for a loss
+ * that D-SACKs later show was none (every retransmission since reported
+ * received twice: RFC 3708) is undone once its recovery is over, as Linux's
+ * `tcp_try_undo_dsack` does (RFC 4015's response: the window and threshold
+ * from before the cut). The window is in bytes.
  */
 import { seqGeq, seqGt } from "../wire/seq.ts"
+import { SeqRanges } from "./seqRanges.ts"
 
 /** Duplicate ACKs that signal a loss (RFC 5681 §3.2 DupThresh). */
 export const DUP_THRESHOLD = 3
+
+/** Ranges tracked for an undo at most; past this the cut stands. */
+const UNDO_RANGES = 64
+
+/**
+ * What a loss cut the window from, and the evidence for undoing it: the data
+ * retransmitted since the cut, and the data D-SACKs reported received twice.
+ */
+class CutUndo {
+  readonly retransmitted = new SeqRanges(UNDO_RANGES)
+  readonly duplicated = new SeqRanges(UNDO_RANGES)
+  readonly cwnd: number
+  readonly ssthresh: number
+
+  constructor(cwnd: number, ssthresh: number) {
+    this.cwnd = cwnd
+    this.ssthresh = ssthresh
+  }
+
+  /** Whether something was retransmitted and every byte of it was reported received twice. */
+  get spurious(): boolean {
+    if (this.retransmitted.isEmpty) return false
+    return this.retransmitted.ranges.every((sent) => {
+      const twice = this.duplicated.overlap(sent.left, sent.right)
+      return twice !== undefined && twice.left === sent.left && twice.right === sent.right
+    })
+  }
+}
 
 /** The congestion state of one connection. */
 export class Congestion {
@@ -36,6 +68,8 @@ export class Congestion {
   private maxFlight = 0
   /** Where the current window of data ends: once SND.UNA reaches it, the record of use starts anew. */
   private usageEnd: number
+  /** The last loss cut, while it may still prove needless. */
+  private undo: CutUndo | undefined = undefined
 
   constructor(mss: number, iss: number) {
     this.mss = mss
@@ -98,6 +132,7 @@ export class Congestion {
 
   /** Enter fast recovery with `flight` bytes outstanding up to `sndMax` (RFC 5681 §3.2 steps 2–3). */
   enterRecovery(flight: number, sndMax: number, sack: boolean): void {
+    this.openUndo()
     this.ssthresh = Math.max(flight / 2, 2 * this.mss)
     this.cwnd = sack ? this.ssthresh : this.ssthresh + DUP_THRESHOLD * this.mss
     this.inRecovery = true
@@ -123,6 +158,7 @@ export class Congestion {
 
   /** A loss probe repaired a loss (RFC 8985 §7.4.2): reduce the window as fast recovery would, with nothing left to retransmit. */
   lossRepaired(): void {
+    this.undo = undefined
     this.ssthresh = Math.max(this.cwnd / 2, 2 * this.mss)
     this.cwnd = this.ssthresh
     this.avoidanceAcked = 0
@@ -130,6 +166,7 @@ export class Congestion {
 
   /** The peer echoed a congestion mark (RFC 3168 §6.1.2): halve the window, with nothing to retransmit. */
   congestionMarked(): void {
+    this.undo = undefined
     this.ssthresh = Math.max(this.cwnd / 2, 2 * this.mss)
     this.cwnd = this.ssthresh
     this.avoidanceAcked = 0
@@ -137,11 +174,47 @@ export class Congestion {
 
   /** The retransmission timer expired (RFC 5681 §3.1 (4), RFC 6582 §3.2 step 4). */
   timeout(flight: number, sndMax: number): void {
+    this.openUndo()
     this.ssthresh = Math.max(flight / 2, 2 * this.mss)
     this.cwnd = this.mss
     this.inRecovery = false
     this.recover = sndMax
     this.dupAcks = 0
     this.avoidanceAcked = 0
+  }
+
+  /**
+   * A loss cut begins: remember the window and threshold before it (a
+   * timeout during a recovery belongs to that recovery's loss, whose record
+   * goes on).
+   */
+  private openUndo(): void {
+    if (this.undo === undefined || !this.inRecovery) this.undo = new CutUndo(this.cwnd, this.ssthresh)
+  }
+
+  /** `[start, end)` was retransmitted (with SACK): a cut is undone only if every such range proves needless. */
+  retransmitted(start: number, end: number): void {
+    if (this.undo !== undefined && !this.undo.retransmitted.add(start, end)) this.undo = undefined
+  }
+
+  /** A D-SACK reported `[left, right)` received twice (RFC 2883). */
+  duplicateReported(left: number, right: number): void {
+    if (this.undo !== undefined && !this.undo.duplicated.add(left, right)) this.undo = undefined
+  }
+
+  /**
+   * With SND.UNA at `una`: if the last loss cut's recovery is over and every
+   * byte retransmitted since was reported received twice, nothing was lost:
+   * restore the window and threshold from before the cut (never lowering
+   * them) and return true.
+   */
+  undoIfSpurious(una: number): boolean {
+    const undo = this.undo
+    if (undo === undefined || this.inRecovery || !seqGeq(una, this.recover) || !undo.spurious) return false
+    this.undo = undefined
+    this.cwnd = Math.max(this.cwnd, undo.cwnd)
+    this.ssthresh = Math.max(this.ssthresh, undo.ssthresh)
+    this.avoidanceAcked = 0
+    return true
   }
 }

@@ -233,6 +233,8 @@ export class Connection {
   lossProbes = 0
   /** Retransmissions found lost, and so sent again, without a retransmission timeout. */
   lostRetransmissions = 0
+  /** Loss cuts of the congestion window undone because D-SACKs showed every retransmission needless (RFC 3708). */
+  cutsUndone = 0
 
   // --- ECN (RFC 3168)
   /** ECN was negotiated: new data goes out ECN-capable, and congestion marks are echoed and answered. */

@@ -267,13 +267,13 @@ const lostBefore = (c: Connection): number | undefined => {
   return edge === undefined ? start : seqMax(edge, start)
 }
 
-/** Whether SACK blocks report data received twice (RFC 2883 §4: a first block below the ACK, or inside the second). */
-const reportsDuplicate = (sack: ReadonlyArray<SackBlock> | undefined, ack: number): boolean => {
+/** The data SACK blocks report received twice (RFC 2883 §4: a first block below the ACK, or inside the second), if any. */
+const duplicateReported = (sack: ReadonlyArray<SackBlock> | undefined, ack: number): SackBlock | undefined => {
   const first = sack?.[0]
-  if (first === undefined) return false
-  if (seqLeq(first.right, ack)) return true
+  if (first === undefined) return undefined
+  if (seqLeq(first.right, ack)) return first
   const second = sack![1]
-  return second !== undefined && seqGeq(first.left, second.left) && seqLeq(first.right, second.right)
+  return second !== undefined && seqGeq(first.left, second.left) && seqLeq(first.right, second.right) ? first : undefined
 }
 
 /**
@@ -284,10 +284,10 @@ const reportsDuplicate = (sack: ReadonlyArray<SackBlock> | undefined, ack: numbe
  * the probe repaired a loss, which the congestion window answers as fast
  * recovery would.
  */
-const probeEpisode = (c: Connection, seg: Segment, ack: number, news: boolean): void => {
+const probeEpisode = (c: Connection, ack: number, duplicate: SackBlock | undefined, news: boolean): void => {
   const end = c.probeEnd!
   if (seqLt(ack, end)) return
-  if (reportsDuplicate(seg.options.sack, ack) || (ack === end && !news)) c.probeEnd = undefined
+  if (duplicate !== undefined || (ack === end && !news)) c.probeEnd = undefined
   else if (seqGt(ack, end)) {
     c.probeEnd = undefined
     c.congestion.lossRepaired()
@@ -308,7 +308,10 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
   const sackNews = c.sackOk && seg.options.sack !== undefined && c.scoreboard.update(seg.options.sack, c.sndUna, c.sndNxt)
   const cc = c.congestion
   const advanced = seqGt(ack, c.sndUna)
-  if (c.probeEnd !== undefined) probeEpisode(c, seg, ack, advanced || sackNews || seg.payload.length > 0 || window !== c.sndWnd)
+  const duplicate = duplicateReported(seg.options.sack, ack)
+  if (duplicate !== undefined && c.sackOk) cc.duplicateReported(duplicate.left, duplicate.right)
+  const recovering = cc.inRecovery
+  if (c.probeEnd !== undefined) probeEpisode(c, ack, duplicate, advanced || sackNews || seg.payload.length > 0 || window !== c.sndWnd)
   if (advanced) onNewAck(c, seg, now)
   else if (
     ack === c.sndUna && c.flight > 0 && seg.payload.length === 0 &&
@@ -332,6 +335,8 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
     if (lostEdge !== undefined) c.rtxLimit = seqMax(c.rtxLimit, lostEdge)
     if (sackNews) findLostRetransmissions(c)
   }
+  // A cut proves needless once its recovery is over and D-SACKs covered every retransmission (RFC 3708).
+  if ((duplicate !== undefined || (recovering && !cc.inRecovery)) && cc.undoIfSpurious(c.sndUna)) c.cutsUndone++
   // Window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2).
   if (seqLt(c.sndWl1, seg.sequenceNumber) || (c.sndWl1 === seg.sequenceNumber && seqLeq(c.sndWl2, ack))) {
     c.sndWnd = window
