@@ -10,7 +10,8 @@
  * that D-SACKs later show was none (every retransmission since reported
  * received twice: RFC 3708) is undone once its recovery is over, as Linux's
  * `tcp_try_undo_dsack` does (RFC 4015's response: the window and threshold
- * from before the cut). The window is in bytes.
+ * from before the cut); so is a timeout whose first ACK echoes the timestamp
+ * of what was sent before it (Eifel, RFC 3522). The window is in bytes.
  */
 import { seqGeq, seqGt } from "../wire/seq.ts"
 import { SeqRanges } from "./seqRanges.ts"
@@ -30,10 +31,13 @@ class CutUndo {
   readonly duplicated = new SeqRanges(UNDO_RANGES)
   readonly cwnd: number
   readonly ssthresh: number
+  /** The cut was a timeout's (not a recovery's): Eifel's test may undo it. */
+  readonly byTimeout: boolean
 
-  constructor(cwnd: number, ssthresh: number) {
+  constructor(cwnd: number, ssthresh: number, byTimeout: boolean) {
     this.cwnd = cwnd
     this.ssthresh = ssthresh
+    this.byTimeout = byTimeout
   }
 
   /** Whether something was retransmitted and every byte of it was reported received twice. */
@@ -132,7 +136,7 @@ export class Congestion {
 
   /** Enter fast recovery with `flight` bytes outstanding up to `sndMax` (RFC 5681 §3.2 steps 2–3). */
   enterRecovery(flight: number, sndMax: number, sack: boolean): void {
-    this.openUndo()
+    this.undo = new CutUndo(this.cwnd, this.ssthresh, false)
     this.ssthresh = Math.max(flight / 2, 2 * this.mss)
     this.cwnd = sack ? this.ssthresh : this.ssthresh + DUP_THRESHOLD * this.mss
     this.inRecovery = true
@@ -172,24 +176,20 @@ export class Congestion {
     this.avoidanceAcked = 0
   }
 
-  /** The retransmission timer expired (RFC 5681 §3.1 (4), RFC 6582 §3.2 step 4). */
-  timeout(flight: number, sndMax: number): void {
-    this.openUndo()
+  /**
+   * The retransmission timer expired (RFC 5681 §3.1 (4), RFC 6582 §3.2 step
+   * 4); `repeated`: again, with no ACK of new data since the last time. The
+   * window and threshold before the cut are kept for an undo; a repeated
+   * timeout, or one during a recovery, belongs to the loss already recorded.
+   */
+  timeout(flight: number, sndMax: number, repeated: boolean): void {
+    if (this.undo === undefined || !(repeated || this.inRecovery)) this.undo = new CutUndo(this.cwnd, this.ssthresh, true)
     this.ssthresh = Math.max(flight / 2, 2 * this.mss)
     this.cwnd = this.mss
     this.inRecovery = false
     this.recover = sndMax
     this.dupAcks = 0
     this.avoidanceAcked = 0
-  }
-
-  /**
-   * A loss cut begins: remember the window and threshold before it (a
-   * timeout during a recovery belongs to that recovery's loss, whose record
-   * goes on).
-   */
-  private openUndo(): void {
-    if (this.undo === undefined || !this.inRecovery) this.undo = new CutUndo(this.cwnd, this.ssthresh)
   }
 
   /** `[start, end)` was retransmitted (with SACK): a cut is undone only if every such range proves needless. */
@@ -211,10 +211,27 @@ export class Congestion {
   undoIfSpurious(una: number): boolean {
     const undo = this.undo
     if (undo === undefined || this.inRecovery || !seqGeq(una, this.recover) || !undo.spurious) return false
+    this.restore(undo)
+    return true
+  }
+
+  /**
+   * The last timeout was spurious: the ACKs were late, nothing was lost
+   * (Eifel, RFC 3522). Restore the window and threshold from before it and
+   * return true (false when there is no cut to undo).
+   */
+  undoTimeout(): boolean {
+    const undo = this.undo
+    if (undo === undefined || !undo.byTimeout || this.inRecovery) return false
+    this.restore(undo)
+    return true
+  }
+
+  /** Undo a cut: the window and threshold from before it, never lowering them. */
+  private restore(undo: CutUndo): void {
     this.undo = undefined
     this.cwnd = Math.max(this.cwnd, undo.cwnd)
     this.ssthresh = Math.max(this.ssthresh, undo.ssthresh)
     this.avoidanceAcked = 0
-    return true
   }
 }

@@ -233,8 +233,10 @@ export class Connection {
   lossProbes = 0
   /** Retransmissions found lost, and so sent again, without a retransmission timeout. */
   lostRetransmissions = 0
-  /** Loss cuts of the congestion window undone because D-SACKs showed every retransmission needless (RFC 3708). */
+  /** Loss cuts of the congestion window undone because they proved needless (D-SACKs, RFC 3708; timestamps, RFC 3522). */
   cutsUndone = 0
+  /** With timestamps: the TSval of the first retransmission after a timeout, until an ACK of new data says whether it was needed (RFC 3522). */
+  timeoutTsVal: number | undefined = undefined
 
   // --- ECN (RFC 3168)
   /** ECN was negotiated: new data goes out ECN-capable, and congestion marks are echoed and answered. */

@@ -8,7 +8,7 @@
  * (RFC 1122 §4.2.3.2) and out-of-order reassembly.
  */
 import { Ecn } from "../wire/ipv4.ts"
-import type { SackBlock, Segment } from "../wire/tcp.ts"
+import type { SackBlock, Segment, Timestamps } from "../wire/tcp.ts"
 import { Flags, MAX_HEADER_LENGTH, MAX_WINDOW_SCALE } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMax, seqMin } from "../wire/seq.ts"
 import type { Connection } from "./connection.ts"
@@ -43,6 +43,7 @@ export const negotiate = (c: Connection, syn: Segment): void => {
 /** RTT sample for a SYN answered without retransmission (Karn) or via its echoed timestamp. */
 const sampleHandshake = (c: Connection, seg: Segment, now: number, sentAt: number): void => {
   const ts = seg.options.timestamps
+  if (c.timeoutTsVal !== undefined) spuriousTimeout(c, ts, c.timeoutTsVal)
   if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr))
   else if (c.retries === 0) c.rtt.sample(now - sentAt)
 }
@@ -189,6 +190,21 @@ const onData = (c: Connection, seq: number, data: Uint8Array, now: number): bool
   return true
 }
 
+/**
+ * The first ACK of new data since a timeout: if it echoes a timestamp older
+ * than the first retransmission's, it answers what was sent before the
+ * timeout, which was only late (Eifel, RFC 3522): the window cut is undone
+ * and the retransmissions stop, new data going on from SND.NXT (RFC 4015).
+ */
+const spuriousTimeout = (c: Connection, ts: Timestamps | undefined, retransmittedAt: number): void => {
+  c.timeoutTsVal = undefined
+  if (ts === undefined || ts.tsEcr === 0 || !seqLt(ts.tsEcr, retransmittedAt) || !c.congestion.undoTimeout()) return
+  c.cutsUndone++
+  c.rtxLimit = undefined
+  c.retransmitted.length = 0
+  c.lostAgain.length = 0
+}
+
 /** New data acknowledged up to `ack`: free it, sample the RTT, grow or leave recovery. */
 const onNewAck = (c: Connection, seg: Segment, now: number): void => {
   const ack = seg.acknowledgmentNumber
@@ -201,6 +217,7 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
   c.retries = 0
   c.softError = ""
   const ts = seg.options.timestamps
+  if (c.timeoutTsVal !== undefined) spuriousTimeout(c, ts, c.timeoutTsVal)
   if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr))
   else if (c.rttSeq !== undefined && seqGeq(ack, c.rttSeq)) {
     c.rtt.sample(now - c.rttSentAt)

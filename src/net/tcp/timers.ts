@@ -58,7 +58,8 @@ const retransmitTimeout = (c: Connection, now: number): void => {
     return
   }
   if (c.retries >= 2) c.scoreboard.clear() // the receiver may have reneged (RFC 2018 §8)
-  c.congestion.timeout(c.flight, c.sndNxt)
+  c.congestion.timeout(c.flight, c.sndNxt, c.retries > 1)
+  if (c.tsOk) c.timeoutTsVal ??= c.tsVal(now)
   retransmitFrom(c, c.sndUna, c.sndNxt)
   c.rttSeq = undefined
   transmit(c, now)

@@ -1,8 +1,9 @@
-/** Undoing a congestion window cut that D-SACKs show was needless (RFC 3708, RFC 2883). */
+/** Undoing a congestion window cut that proves needless: D-SACKs (RFC 3708, RFC 2883), timestamps after a timeout (Eifel, RFC 3522). */
 import { describe, expect, it } from "vitest"
 import { seqDiff } from "../../../src/net/wire/seq.ts"
-import { drain, establish } from "./helpers.ts"
+import { drain, dropTransmissions, establish } from "./helpers.ts"
 import { clean, Sim } from "./sim.ts"
+import type { TcpConfig } from "../../../src/net/tcp/config.ts"
 import { pattern } from "./transfer.ts"
 
 /**
@@ -61,5 +62,62 @@ describe("a congestion window cut for a loss", () => {
     expect(client.retransmissions).toBe(2)
     expect(client.cutsUndone).toBe(0)
     expect(client.congestion.ssthresh).toBe(ssthreshAtCut)
+  })
+})
+
+/**
+ * 100 segments from A to B without SACK; once 30 are acknowledged, B's ACKs
+ * are held back until A's retransmission timer fires, then delivered: a
+ * delay spike, nothing lost.
+ */
+const delaySpike = (config: Partial<TcpConfig>) => {
+  const sim = new Sim(63, clean, { sack: false, ...config })
+  const { client, server } = establish(sim)
+  const base = client.sndNxt
+  const data = pattern(100 * client.sndMss, 63)
+  client.send(data, sim.now)
+  sim.run(() => seqDiff(client.sndUna, base) >= 30 * client.sndMss)
+  const cwndBefore = client.congestion.cwnd
+  const held: Array<Uint8Array> = []
+  sim.filter = (from, seg) => {
+    if (from !== sim.b) return true
+    held.push(new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length))
+    return false
+  }
+  sim.run(() => client.retries > 0)
+  sim.filter = () => true
+  for (const ack of held) sim.inject(sim.a, sim.b.address, ack)
+  sim.run(() => client.flight === 0 && !client.sendWaiting)
+  expect(Buffer.compare(drain(server, sim.now), data)).toBe(0)
+  return { client, cwndBefore }
+}
+
+describe("a congestion window cut for a timeout", () => {
+  it("is undone when the first ACK after it echoes a timestamp from before it, and the retransmissions stop (Eifel)", () => {
+    const { client, cwndBefore } = delaySpike({})
+    expect(client.cutsUndone).toBe(1)
+    expect(client.congestion.cwnd).toBeGreaterThanOrEqual(cwndBefore)
+    // Only the segment the timer sent again, besides any tail loss probe: no go-back-N over what was in flight.
+    expect(client.retransmissions - client.lossProbes).toBe(1)
+  })
+
+  it("stands without timestamps, which alone could tell (no SACK here)", () => {
+    const { client, cwndBefore } = delaySpike({ timestamps: false })
+    expect(client.cutsUndone).toBe(0)
+    expect(client.congestion.cwnd).toBeLessThan(cwndBefore)
+  })
+
+  it("stands when the segment was really lost: the ACK echoes its retransmission", () => {
+    const sim = new Sim(64, clean, { sack: false })
+    const { client, server } = establish(sim)
+    const data = pattern(10 * client.sndMss, 64)
+    // The last segment and its tail loss probe are lost: the timer repairs it.
+    sim.filter = dropTransmissions(sim, client, [9], 2)
+    client.send(data, sim.now)
+    let timedOut = false
+    sim.run(() => client.flight === 0 && !client.sendWaiting, () => (timedOut ||= client.retries > 0))
+    expect(Buffer.compare(drain(server, sim.now), data)).toBe(0)
+    expect(timedOut).toBe(true)
+    expect(client.cutsUndone).toBe(0)
   })
 })
