@@ -381,7 +381,8 @@ const main = Effect.gen(function* () {
     }))
   console.table(ratios)
   console.log("The offload rows move up to 64 KiB per TAP frame (the kernel cuts it to MSS-sized segments); " +
-    "the ceiling and lwIP move one 1514-byte frame per segment: the row as lwIP (its MSS and window, no offload) is the like-for-like comparison.")
+    "the other rows, the ceiling and lwIP move one 1514-byte frame per segment (without offload our IPv4 cuts TCP's bursts itself, " +
+    "unless software segmentation is off): the row as lwIP (its MSS and window, no offload) is the like-for-like comparison.")
   writeResults("tcp", {
     method: `kernel side in a namespace; bulk: ${SECONDS} s one way, 256 KiB writes, rate by the receiver first to last byte; ` +
       `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s; ` +
