@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest"
 import { parseIpv4Config } from "../../../src/net/direct/Config.ts"
 import { Ipv4Engine } from "../../../src/net/engine/ipv4.ts"
 import { announcedMtu, MIN_PATH_MTU, PATH_MTU_LIFETIME_MS, PathMtus } from "../../../src/net/engine/pathMtu.ts"
-import type { Ipv4Cidr } from "../../../src/net/wire/addr.ts"
-import { ipv4, parseCidr } from "../../../src/net/wire/addr.ts"
+import { ipv4 } from "../../../src/net/wire/addr.ts"
+import { engineBeside, ENGINE_MAC, NEIGHBOUR_MAC } from "./engine.ts"
 import * as Ethernet from "../../../src/net/wire/ethernet.ts"
 import * as Icmpv4 from "../../../src/net/wire/icmpv4.ts"
 import { UnreachableCode } from "../../../src/net/wire/icmpv4.ts"
@@ -45,16 +45,7 @@ describe("path MTUs", () => {
 })
 
 describe("the IPv4 engine and path MTU discovery", () => {
-  const A_MAC = 0x02000000000a
-  const make = (pathMtuDiscovery?: boolean) =>
-    new Ipv4Engine({
-      mac: A_MAC,
-      mtu: 1500,
-      cidr: parseCidr("10.0.0.2/24") as Ipv4Cidr,
-      staticArp: new Map([[HOST, 0x02000000000b]]),
-      now: () => 0,
-      ...(pathMtuDiscovery === undefined ? {} : { pathMtuDiscovery }),
-    })
+  const make = (pathMtuDiscovery?: boolean) => engineBeside(HOST, pathMtuDiscovery === undefined ? {} : { pathMtuDiscovery })
   const sent = (engine: Ipv4Engine, protocol: number, length: number) => {
     engine.sender.send(HOST, protocol, length, (buffer, offset) => buffer.fill(1, offset, offset + length))
     return engine.takeOutput().map((frame) => Ipv4Wire.parse(frame.subarray(Ethernet.HEADER_LENGTH)) as Ipv4Wire.Packet)
@@ -77,7 +68,7 @@ describe("the IPv4 engine and path MTU discovery", () => {
       const quote = new Uint8Array(28)
       Ipv4Wire.emit({ identification: packet!.identification, ttl: 64, protocol: 6, source: packet!.source, destination: HOST, payloadLength: 1480, dontFragment: true }, quote, 0)
       const frame = new Uint8Array(34 + 8 + quote.length)
-      Ethernet.emit({ destination: A_MAC, source: 0x02000000000b, etherType: Ethernet.EtherType.Ipv4 }, frame)
+      Ethernet.emit({ destination: ENGINE_MAC, source: NEIGHBOUR_MAC, etherType: Ethernet.EtherType.Ipv4 }, frame)
       frame.set(quote, 34 + 8)
       Icmpv4.emit({ _tag: "Icmpv4DestinationUnreachable", type: Icmpv4.Type.DestinationUnreachable, code: UnreachableCode.FragmentationNeeded, nextHopMtu, payloadLength: quote.length }, frame, 34)
       Ipv4Wire.emit({ identification: 1, ttl: 64, protocol: 1, source: HOST, destination: packet!.source, payloadLength: 8 + quote.length }, frame, 14)

@@ -6,8 +6,8 @@ import { Ipv4Engine } from "../../../src/net/engine/ipv4.ts"
 import type { Ipv4EngineOptions } from "../../../src/net/engine/ipv4.ts"
 import { segmentTcp } from "../../../src/net/engine/segmentation.ts"
 import { FramePool } from "../../../src/net/FramePool.ts"
-import type { Ipv4Cidr } from "../../../src/net/wire/addr.ts"
-import { ipv4, parseCidr } from "../../../src/net/wire/addr.ts"
+import { ipv4 } from "../../../src/net/wire/addr.ts"
+import { engineBeside } from "./engine.ts"
 import * as Ethernet from "../../../src/net/wire/ethernet.ts"
 import * as Ipv4Wire from "../../../src/net/wire/ipv4.ts"
 import * as Tcp from "../../../src/net/wire/tcp.ts"
@@ -96,15 +96,7 @@ describe("segmentTcp", () => {
 })
 
 describe("the IPv4 engine with software segmentation", () => {
-  const make = (options: Partial<Ipv4EngineOptions> = {}) =>
-    new Ipv4Engine({
-      mac: MAC,
-      mtu: 1500,
-      cidr: parseCidr("10.0.0.2/24") as Ipv4Cidr,
-      staticArp: new Map([[HOST, 0x02000000000b]]),
-      now: () => 0,
-      ...options,
-    })
+  const make = (options: Partial<Ipv4EngineOptions> = {}) => engineBeside(HOST, options)
   const send = (engine: Ipv4Engine, whole: Uint8Array) => {
     engine.sender.send(HOST, Tcp.PROTOCOL, whole.length, (buffer, offset) => buffer.set(whole, offset))
     return engine.takeOutput()
