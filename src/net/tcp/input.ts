@@ -43,7 +43,6 @@ export const negotiate = (c: Connection, syn: Segment): void => {
 /** RTT sample for a SYN answered without retransmission (Karn) or via its echoed timestamp. */
 const sampleHandshake = (c: Connection, seg: Segment, now: number, sentAt: number): void => {
   const ts = seg.options.timestamps
-  if (c.timeoutTsVal !== undefined) spuriousTimeout(c, ts, c.timeoutTsVal)
   if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr))
   else if (c.retries === 0) c.rtt.sample(now - sentAt)
 }
