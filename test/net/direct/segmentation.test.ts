@@ -1,4 +1,5 @@
 /** Software TCP segmentation (GSO): TCP packets over the MTU cut into wire segments just before the device. */
+import { fc } from "@fast-check/vitest"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { parseIpv4Config } from "../../../src/net/direct/Config.ts"
@@ -17,8 +18,13 @@ const US = ipv4(10, 0, 0, 2)
 const HOST = ipv4(10, 0, 0, 3)
 const MAC = 0x02000000000a
 
-/** A TCP segment (header with timestamps, then `data`) as TCP hands it to IPv4, its checksum left out. */
-const tcpSegment = (data: Uint8Array, flags: number, sequenceNumber = 0xfffff000) => {
+/** A TCP segment (header with `options`, timestamps by default, then `data`) as TCP hands it to IPv4, its checksum left out. */
+const tcpSegment = (
+  data: Uint8Array,
+  flags: number,
+  sequenceNumber = 0xfffff000,
+  options: Tcp.OptionsInit = { timestamps: { tsVal: 123456, tsEcr: 654321 } },
+) => {
   const header: Tcp.Header = {
     sourcePort: 5000,
     destinationPort: 80,
@@ -26,7 +32,7 @@ const tcpSegment = (data: Uint8Array, flags: number, sequenceNumber = 0xfffff000
     acknowledgmentNumber: 77,
     flags,
     window: 512,
-    options: { timestamps: { tsVal: 123456, tsEcr: 654321 } },
+    options,
     payloadLength: data.length,
   }
   const headerLength = Tcp.headerLength(header.options)
@@ -80,6 +86,33 @@ describe("segmentTcp", () => {
       at += p.segment.payload.length
     }
     expect(joined).toEqual(data)
+  })
+
+  it("gives back the packet's data, in order, in frames that fit the MTU, whatever the sizes, options and flags (property)", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: 65_535 - 20 - 60 - 40 }),
+      fc.integer({ min: 576, max: 9000 }),
+      fc.constantFrom<Tcp.OptionsInit>({}, { timestamps: { tsVal: 1, tsEcr: 2 } }, { timestamps: { tsVal: 3, tsEcr: 4 }, sack: [{ left: 10, right: 20 }, { left: 30, right: 40 }, { left: 50, right: 60 }] }),
+      fc.integer({ min: 0, max: 0xff }),
+      fc.nat(),
+      (length, mtu, options, flags, sequenceNumber) => {
+        const data = Uint8Array.from({ length }, (_, i) => (i * 13 + length) & 0xff)
+        const whole = tcpSegment(data, flags | Flags.ACK, sequenceNumber >>> 0, options)
+        const frames = segmentTcp(new FramePool(), MAC, mtu, ipHeader(whole.length), whole, () => 1)!
+        const pieces = parsed(frames)
+        expect(frames.every((f) => f.length <= Ethernet.HEADER_LENGTH + mtu)).toBe(true)
+        expect(Buffer.concat(pieces.map((p) => p.segment.payload))).toEqual(Buffer.from(data))
+        let expected = sequenceNumber >>> 0
+        for (const p of pieces) {
+          expect(p.segment.sequenceNumber).toBe(expected)
+          expected = (expected + p.segment.payload.length) >>> 0
+        }
+        // What only the burst's end or start may carry is there once, where it belongs.
+        const last = pieces.length - 1
+        expect(pieces.map((p, i) => (p.segment.flags & (Flags.FIN | Flags.PSH)) === (i === last ? flags & (Flags.FIN | Flags.PSH) : 0))).not.toContain(false)
+        expect(pieces.map((p, i) => (p.segment.flags & Flags.CWR) === (i === 0 ? flags & Flags.CWR : 0))).not.toContain(false)
+      },
+    ), { numRuns: 200, seed: 7 })
   })
 
   it("sends an exact multiple of the segment size as whole segments, with no empty one after", () => {
