@@ -137,7 +137,7 @@ export class Congestion {
   /** Enter fast recovery with `flight` bytes outstanding up to `sndMax` (RFC 5681 §3.2 steps 2–3). */
   enterRecovery(flight: number, sndMax: number, sack: boolean): void {
     this.undo = new CutUndo(this.cwnd, this.ssthresh, false)
-    this.ssthresh = Math.max(flight / 2, 2 * this.mss)
+    this.ssthresh = this.halved(flight)
     this.cwnd = sack ? this.ssthresh : this.ssthresh + DUP_THRESHOLD * this.mss
     this.inRecovery = true
     this.recover = sndMax
@@ -162,16 +162,23 @@ export class Congestion {
 
   /** A loss probe repaired a loss (RFC 8985 §7.4.2): reduce the window as fast recovery would, with nothing left to retransmit. */
   lossRepaired(): void {
-    this.undo = undefined
-    this.ssthresh = Math.max(this.cwnd / 2, 2 * this.mss)
-    this.cwnd = this.ssthresh
-    this.avoidanceAcked = 0
+    this.halve()
   }
 
   /** The peer echoed a congestion mark (RFC 3168 §6.1.2): halve the window, with nothing to retransmit. */
   congestionMarked(): void {
+    this.halve()
+  }
+
+  /** The slow-start threshold after a congestion signal with `amount` bytes in use (RFC 5681 eq. 4). */
+  private halved(amount: number): number {
+    return Math.max(amount / 2, 2 * this.mss)
+  }
+
+  /** A cut with nothing to retransmit and nothing to undo: threshold and window to half the window. */
+  private halve(): void {
     this.undo = undefined
-    this.ssthresh = Math.max(this.cwnd / 2, 2 * this.mss)
+    this.ssthresh = this.halved(this.cwnd)
     this.cwnd = this.ssthresh
     this.avoidanceAcked = 0
   }
@@ -184,7 +191,7 @@ export class Congestion {
    */
   timeout(flight: number, sndMax: number, repeated: boolean): void {
     if (this.undo === undefined || !(repeated || this.inRecovery)) this.undo = new CutUndo(this.cwnd, this.ssthresh, true)
-    this.ssthresh = Math.max(flight / 2, 2 * this.mss)
+    this.ssthresh = this.halved(flight)
     this.cwnd = this.mss
     this.inRecovery = false
     this.recover = sndMax

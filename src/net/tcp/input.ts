@@ -190,12 +190,15 @@ const onData = (c: Connection, seq: number, data: Uint8Array, now: number): bool
 }
 
 /**
- * The first ACK of new data since a timeout: if it echoes a timestamp older
- * than the first retransmission's, it answers what was sent before the
- * timeout, which was only late (Eifel, RFC 3522): the window cut is undone
- * and the retransmissions stop, new data going on from SND.NXT (RFC 4015).
+ * An ACK of new data, the first since a timeout if one is recorded: if it
+ * echoes a timestamp older than the first retransmission's, it answers what
+ * was sent before the timeout, which was only late (Eifel, RFC 3522): the
+ * window cut is undone and the retransmissions stop, new data going on from
+ * SND.NXT (RFC 4015).
  */
-const spuriousTimeout = (c: Connection, ts: Timestamps | undefined, retransmittedAt: number): void => {
+const spuriousTimeout = (c: Connection, ts: Timestamps | undefined): void => {
+  const retransmittedAt = c.timeoutTsVal
+  if (retransmittedAt === undefined) return
   c.timeoutTsVal = undefined
   if (ts === undefined || ts.tsEcr === 0 || !seqLt(ts.tsEcr, retransmittedAt) || !c.congestion.undoTimeout()) return
   c.cutsUndone++
@@ -216,7 +219,7 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
   c.retries = 0
   c.softError = ""
   const ts = seg.options.timestamps
-  if (c.timeoutTsVal !== undefined) spuriousTimeout(c, ts, c.timeoutTsVal)
+  spuriousTimeout(c, ts)
   if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr))
   else if (c.rttSeq !== undefined && seqGeq(ack, c.rttSeq)) {
     c.rtt.sample(now - c.rttSentAt)
