@@ -9,16 +9,17 @@
  * Every stack under test talks to the kernel in a throw-away namespace:
  *
  * - direct: this process, our stack on a TAP whose other end is in the
- *   namespace, in five rows: buffers (lwIP's 64 KiB, or our default 1 MiB)
+ *   namespace, in six rows: buffers (lwIP's 64 KiB, or our default 1 MiB)
  *   by TAP (frame per segment as lwIP's, or with the TAP's TCP segmentation
  *   and checksum offload: up to 64 KiB per frame, cut to the same MSS 1460
- *   on the wire by the kernel, as a virtio NIC with TSO does). Without
- *   offload, our IPv4 cuts TCP's bursts into wire segments itself (software
- *   segmentation, its default), each summed by the stack and written on its
- *   own as lwIP's are; one row turns that off, so TCP runs once per
- *   segment. The row with lwIP's MSS and window and no offload is the
- *   like-for-like comparison; the last, with both defaults, is what a user
- *   of the stack gets;
+ *   on the wire by the kernel, as a virtio NIC with TSO does). Without the
+ *   kernel's offload, TCP's bursts are cut into wire segments, each summed
+ *   and written on its own as lwIP's are, by one of: the addon, in C
+ *   (`offload: "software"`); our IPv4, in JavaScript (its software
+ *   segmentation); or nobody, TCP then running once per segment. The row
+ *   with lwIP's MSS and window and the addon's cutting is the like-for-like
+ *   comparison (the kernel does the same work per frame for both stacks);
+ *   the last, with both defaults, is what a user of the stack gets;
  * - lwIP: `bench/lwip/lwip_tap.c` on its own TAP, lwIP's socket API;
  * - kernel: the kernel's own stack in a second namespace, over a veth pair
  *   (the reference; its offloads left as they are);
@@ -47,6 +48,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Ipv4Config } from "../src/net/direct/Config.ts"
+import type { TapOffload } from "../src/net/NetifTap.ts"
 import type { Stack } from "../src/net/Stack.ts"
 import type { TcpOptions } from "../src/net/tcp/TcpLayer.ts"
 import { ip, moveIntoNamespace, scratchNamespace } from "../test/net/netif/netns.ts"
@@ -177,8 +179,8 @@ interface Contender {
   readonly rr: Effect.Effect<Sample, unknown>
 }
 
-/** Our stack (TAP offload on or off, IPv4 configured by `ipv4`): the kernel sends to us, we send to the kernel; the kernel's request/response client. */
-const directContender = (transfer: string, tcp: TcpOptions, offload: boolean, ipv4: Omit<Ipv4Config, "cidr"> = {}) =>
+/** Our stack (the TAP's `offload`, IPv4 configured by `ipv4`): the kernel sends to us, we send to the kernel; the kernel's request/response client. */
+const directContender = (transfer: string, tcp: TcpOptions, offload: TapOffload, ipv4: Omit<Ipv4Config, "cidr"> = {}) =>
   Effect.gen(function* () {
     const { ns, stack } = yield* directOnTap(tcp, offload, ipv4)
     yield* stack.tcp.listen(6300, echo)
@@ -323,9 +325,10 @@ const main = Effect.gen(function* () {
   const lwipBuffers = { config: { receiveBuffer: LWIP_WINDOW, sendBuffer: LWIP_WINDOW } }
   const stacks: Array<[string, Effect.Effect<Contender, unknown, Scope.Scope>]> = [
     ["raw TAP ceiling (1514-byte echo)", ceilingContender],
-    [`direct (${lwipSize}, no offload, as lwIP)`, directContender(programs.transfer, lwipBuffers, false)],
-    [`direct (${lwipSize}, no offload, no software segmentation)`, directContender(programs.transfer, lwipBuffers, false, { softwareSegmentation: false })],
-    ["direct (1 MiB buffers, no offload)", directContender(programs.transfer, {}, false)],
+    [`direct (${lwipSize}, no kernel offload, cut by the addon, as lwIP)`, directContender(programs.transfer, lwipBuffers, "software")],
+    [`direct (${lwipSize}, no offload, cut by IPv4 in JS)`, directContender(programs.transfer, lwipBuffers, false)],
+    [`direct (${lwipSize}, no offload, no segmentation)`, directContender(programs.transfer, lwipBuffers, false, { softwareSegmentation: false })],
+    ["direct (1 MiB buffers, no kernel offload, cut by the addon)", directContender(programs.transfer, {}, "software")],
     [`direct (${lwipSize}, TAP offload)`, directContender(programs.transfer, lwipBuffers, true)],
     ["direct (defaults: 1 MiB buffers, TAP offload)", directContender(programs.transfer, {}, true)],
     ...(lwipNote === undefined ? [[`lwIP 2.1.3 (${lwipSize})`, lwipContender(programs.transfer, programs.lwip)] as [string, Effect.Effect<Contender, unknown, Scope.Scope>]] : []),
@@ -380,9 +383,9 @@ const main = Effect.gen(function* () {
       ]
     }))
   console.table(ratios)
-  console.log("The offload rows move up to 64 KiB per TAP frame (the kernel cuts it to MSS-sized segments); " +
-    "the other rows, the ceiling and lwIP move one 1514-byte frame per segment (without offload our IPv4 cuts TCP's bursts itself, " +
-    "unless software segmentation is off): the row as lwIP (its MSS and window, no offload) is the like-for-like comparison.")
+  console.log("The TAP offload rows move up to 64 KiB per TAP frame (the kernel cuts it to MSS-sized segments); " +
+    "the other rows, the ceiling and lwIP move one 1514-byte frame per segment, cut from TCP's bursts by the addon (in C), " +
+    "by our IPv4 (in JavaScript) or not at all: the row as lwIP (its MSS and window, no kernel offload) is the like-for-like comparison.")
   writeResults("tcp", {
     method: `kernel side in a namespace; bulk: ${SECONDS} s one way, 256 KiB writes, rate by the receiver first to last byte; ` +
       `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s; ` +

@@ -13,16 +13,22 @@
  * calls back once when the fd can take more). pause/resume stop and restart
  * reading (backpressure). `errno` exports the Linux errno values it reports.
  *
- * Offload (the second argument of openTap and openPacket): frames carry
- * virtio-net headers (IFF_VNET_HDR on a TAP, which then announces checksum
- * and TCPv4 segmentation offload as a virtual NIC does; PACKET_VNET_HDR on a
- * packet socket). The kernel completes the TCP and UDP checksums of the
+ * Offload (the second argument of openTap and openPacket): true for the
+ * kernel's, "software" for the addon's own, false (or absent) for none.
+ * With the kernel's, frames carry virtio-net headers (IFF_VNET_HDR on a
+ * TAP, which then announces checksum and TCPv4 segmentation offload as a
+ * virtual NIC does; PACKET_VNET_HDR on a packet socket). The kernel completes the TCP and UDP checksums of the
  * frames we write and segments TCP frames bigger than the MTU; its own TCP
  * segments reach us merged (up to 64 KiB) with their checksums completed
  * here. Far fewer, bigger frames cross, and the stack sums none of them: a
  * received frame whose transport checksum is known good (completed here, or
  * checked by the kernel) has the top bit of its length set
- * (CHECKSUM_VERIFIED).
+ * (CHECKSUM_VERIFIED). With the addon's own ("software", for a device or
+ * peer without offloads), the stack hands over the same frames, and write()
+ * does in C what the kernel would: it completes their TCP and UDP checksums
+ * and cuts TCP frames bigger than the MTU into MTU-sized segments, each
+ * written on its own, so the device sees ordinary frames (as Linux's GSO
+ * and software checksums do before a driver without offloads).
  *
  * Lifetime: the native state is freed only when both the JS handle was
  * garbage collected and libuv has finished closing the poll handle, so a
@@ -59,11 +65,17 @@
 
 enum kind { KIND_TAP = 0, KIND_PACKET = 1 };
 
+/* Who segments our TCP frames and completes checksums (the second argument of openTap / openPacket). */
+enum offload { OFFLOAD_NONE = 0, OFFLOAD_KERNEL = 1, OFFLOAD_SOFTWARE = 2 };
+
 typedef struct device {
   int fd;
   enum kind kind;
-  int offload;                         /* TAP with IFF_VNET_HDR: TCP segmentation and checksum offload */
+  enum offload offload;                /* KERNEL: virtio-net headers (IFF_VNET_HDR / PACKET_VNET_HDR) */
   int mtu;                             /* TCP frames bigger than this (plus 14) are segmented */
+  const uint8_t *resume_frame;         /* SOFTWARE: a frame cut short by EAGAIN, resumed ... */
+  size_t resume_size;
+  size_t resume_offset;                /* ... at this payload offset when written again */
   uv_poll_t *poll;
   napi_env env;
   napi_ref resource;                   /* receiver + async resource object */
@@ -186,8 +198,12 @@ static void call_js(device *d, napi_value fn, size_t argc, const napi_value *arg
 
 /* ---- offload: virtio-net headers ------------------------------------------ */
 
-/* The Internet checksum of p[0..n) (RFC 1071), as stored in memory (byte order of the data). */
-static uint16_t internet_checksum(const uint8_t *p, size_t n) {
+/*
+ * The one's complement sum of p[0..n) as 16-bit words in memory order, not
+ * yet folded (RFC 1071): sums of pieces that each start at an even offset
+ * of the summed data add up.
+ */
+static uint64_t sum_words(const uint8_t *p, size_t n) {
   uint64_t sum = 0;
   size_t i = 0;
   /* 64-bit words, each added as its two 32-bit halves (no carry lost), four at a time. */
@@ -213,8 +229,18 @@ static uint16_t internet_checksum(const uint8_t *p, size_t n) {
     memcpy(&last, p + i, 1);
     sum += last;
   }
+  return sum;
+}
+
+/* The checksum field for a `sum_words` total: folded to 16 bits and complemented. */
+static uint16_t fold_complement(uint64_t sum) {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return (uint16_t)~sum;
+}
+
+/* The Internet checksum of p[0..n) (RFC 1071), as stored in memory (byte order of the data). */
+static uint16_t internet_checksum(const uint8_t *p, size_t n) {
+  return fold_complement(sum_words(p, n));
 }
 
 /*
@@ -227,6 +253,36 @@ static int complete_checksum(uint8_t *frame, size_t n, uint16_t start, uint16_t 
   uint16_t sum = internet_checksum(frame + start, n - start);
   memcpy(frame + start + offset, &sum, 2);
   return 1;
+}
+
+/* An unfragmented IPv4 TCP or UDP frame's layout, as the offloads need it. */
+typedef struct transport {
+  uint8_t protocol;
+  size_t ihl;                          /* IPv4 header length */
+  size_t total;                        /* IPv4 total length */
+  size_t start;                        /* where the transport header starts in the frame */
+  size_t field;                        /* the checksum field's offset in the transport header */
+  size_t doff;                         /* TCP: the header's length (data offset); UDP: 0 */
+} transport;
+
+/* Fills `t` for an unfragmented IPv4 TCP or UDP frame of n bytes; 0 for any other frame (ARP, ICMP, fragments, bad lengths). */
+static int find_transport(const uint8_t *f, size_t n, transport *t) {
+  if (n < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4) return 0;
+  t->protocol = f[23];
+  t->ihl = (size_t)(f[14] & 15) * 4;
+  t->total = ((size_t)f[16] << 8) | f[17];
+  size_t transport_header = t->protocol == 6 ? 20 : 8;
+  int fragment = (f[20] & 0x3f) != 0 || f[21] != 0; /* more-fragments flag or an offset */
+  if ((t->protocol != 6 && t->protocol != 17) || fragment || t->ihl < 20 || t->total < t->ihl + transport_header || 14 + t->total > n) return 0;
+  t->start = 14 + t->ihl;
+  t->field = t->protocol == 6 ? 16 : 6;
+  t->doff = t->protocol == 6 ? (size_t)(f[t->start + 12] >> 4) * 4 : 0;
+  return 1;
+}
+
+/* Whether the TCP frame `t` is one to cut into segments of `mtu`: bigger than it, with a sound header that leaves room for data. */
+static int to_segment(const transport *t, int mtu) {
+  return t->protocol == 6 && t->total > (size_t)mtu && t->doff >= 20 && t->total >= t->ihl + t->doff && (size_t)mtu > t->ihl + t->doff;
 }
 
 /*
@@ -243,29 +299,103 @@ static int complete_checksum(uint8_t *frame, size_t n, uint16_t start, uint16_t 
  */
 static void offload_header(const device *d, uint8_t *f, size_t n, struct virtio_net_hdr *h) {
   memset(h, 0, sizeof *h);
-  if (n < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4) return;
-  uint8_t protocol = f[23];
-  size_t ihl = (size_t)(f[14] & 15) * 4;
-  size_t total = ((size_t)f[16] << 8) | f[17];
-  size_t transport_header = protocol == 6 ? 20 : 8, field = protocol == 6 ? 16 : 6;
-  int fragment = (f[20] & 0x3f) != 0 || f[21] != 0; /* more-fragments flag or an offset */
-  if ((protocol != 6 && protocol != 17) || fragment || ihl < 20 || total < ihl + transport_header || 14 + total > n) return;
-  size_t start = 14 + ihl;
+  transport t;
+  if (!find_transport(f, n, &t)) return;
   uint32_t sum = ((uint32_t)f[26] << 8 | f[27]) + ((uint32_t)f[28] << 8 | f[29]) +
-      ((uint32_t)f[30] << 8 | f[31]) + ((uint32_t)f[32] << 8 | f[33]) + protocol + (uint32_t)(total - ihl);
+      ((uint32_t)f[30] << 8 | f[31]) + ((uint32_t)f[32] << 8 | f[33]) + t.protocol + (uint32_t)(t.total - t.ihl);
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
-  f[start + field] = (uint8_t)(sum >> 8);
-  f[start + field + 1] = (uint8_t)sum;
+  f[t.start + t.field] = (uint8_t)(sum >> 8);
+  f[t.start + t.field + 1] = (uint8_t)sum;
   h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-  h->csum_start = (uint16_t)start;
-  h->csum_offset = (uint16_t)field;
-  if (protocol != 6 || n <= 14u + (size_t)d->mtu) return;
-  size_t doff = (size_t)(f[start + 12] >> 4) * 4;
-  if (doff < 20 || (size_t)d->mtu <= ihl + doff) return;
+  h->csum_start = (uint16_t)t.start;
+  h->csum_offset = (uint16_t)t.field;
+  if (!to_segment(&t, d->mtu)) return;
   h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-  h->hdr_len = (uint16_t)(start + doff);
-  h->gso_size = (uint16_t)((size_t)d->mtu - ihl - doff);
+  h->hdr_len = (uint16_t)(t.start + t.doff);
+  h->gso_size = (uint16_t)((size_t)d->mtu - t.ihl - t.doff);
+}
+
+/* Writes one frame gathered from `parts`; 0 or an errno. */
+static int write_parts(int fd, const struct iovec *parts, int count) {
+  ssize_t n;
+  do n = writev(fd, parts, count); while (n < 0 && errno == EINTR);
+  return n < 0 ? errno : 0;
+}
+
+static void put16(uint8_t *p, size_t value) {
+  p[0] = (uint8_t)(value >> 8);
+  p[1] = (uint8_t)value;
+}
+
+#define TCP_FIN 0x01
+#define TCP_PSH 0x08
+#define TCP_CWR 0x80
+
+/*
+ * Writes one frame with the addon's own offload ("software"), doing what the
+ * kernel does with the virtio-net header offload_header() would give it:
+ * - an unfragmented IPv4 TCP or UDP frame gets its checksum computed here;
+ * - a TCP frame bigger than the MTU is cut into segments of the MTU, each
+ *   with the frame's headers and options, its own length, identification
+ *   (the frame's plus the number of segments before it, as Linux's GSO
+ *   numbers them), sequence number and both checksums; FIN and PSH stay on
+ *   the last segment and CWR on the first only (as TSO does). Each segment
+ *   is written on its own, its header from a small buffer and its data from
+ *   the frame, without a copy.
+ * Anything else goes as it is. Returns 0 or an errno. After EAGAIN in the
+ * middle of a cut, writing the same frame again resumes at the segment
+ * that failed, so none goes out twice.
+ */
+static int software_write(device *d, uint8_t *f, size_t n) {
+  struct iovec whole = {f, n};
+  transport t;
+  if (!find_transport(f, n, &t)) return write_parts(d->fd, &whole, 1);
+  size_t ihl = t.ihl, start = t.start, doff = t.doff;
+  uint64_t pseudo = sum_words(f + 26, 8) + htons(t.protocol); /* source, destination, protocol; lengths added below */
+  if (!to_segment(&t, d->mtu)) {
+    f[start + t.field] = f[start + t.field + 1] = 0;
+    uint16_t sum = fold_complement(pseudo + htons((uint16_t)(t.total - ihl)) + sum_words(f + start, t.total - ihl));
+    if (t.protocol == 17 && sum == 0) sum = 0xffff; /* a UDP sum of zero is sent as all ones (RFC 768) */
+    memcpy(f + start + t.field, &sum, 2);
+    return write_parts(d->fd, &whole, 1);
+  }
+  size_t headers = start + doff, mss = (size_t)d->mtu - ihl - doff, data = t.total - ihl - doff;
+  uint8_t h[14 + 60 + 60];
+  memcpy(h, f, headers);
+  uint32_t sequence;
+  memcpy(&sequence, f + start + 4, 4);
+  sequence = ntohl(sequence);
+  size_t identification = ((size_t)f[18] << 8) | f[19];
+  uint8_t flags = f[start + 13];
+  size_t offset = d->resume_frame == f && d->resume_size == n ? d->resume_offset : 0;
+  d->resume_frame = NULL;
+  for (; offset < data; offset += mss) {
+    size_t length = data - offset < mss ? data - offset : mss;
+    put16(h + 16, ihl + doff + length);
+    put16(h + 18, identification + offset / mss);
+    h[24] = h[25] = 0;
+    uint16_t header_sum = internet_checksum(h + 14, ihl);
+    memcpy(h + 24, &header_sum, 2);
+    uint32_t seq = htonl(sequence + (uint32_t)offset);
+    memcpy(h + start + 4, &seq, 4);
+    h[start + 13] = (uint8_t)(flags & ~(offset + length < data ? TCP_FIN | TCP_PSH : 0) & ~(offset > 0 ? TCP_CWR : 0));
+    h[start + 16] = h[start + 17] = 0;
+    uint16_t sum = fold_complement(pseudo + htons((uint16_t)(doff + length)) + sum_words(h + start, doff) +
+                                   sum_words(f + headers + offset, length));
+    memcpy(h + start + 16, &sum, 2);
+    struct iovec parts[2] = {{h, headers}, {f + headers + offset, length}};
+    int err = write_parts(d->fd, parts, 2);
+    if (err != 0) {
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        d->resume_frame = f;
+        d->resume_size = n;
+        d->resume_offset = offset;
+      }
+      return err;
+    }
+  }
+  return 0;
 }
 
 /* ---- receive ----------------------------------------------------------- */
@@ -280,14 +410,14 @@ static int drain(device *d, size_t *used, int *err) {
   while (count < MAX_BATCH && SCRATCH - *used >= SLOT) {
     struct virtio_net_hdr header;
     struct iovec parts[2] = {{&header, sizeof header}, {d->scratch + *used, SLOT}};
-    ssize_t n = d->offload ? readv(d->fd, parts, 2) - (ssize_t)sizeof header : read(d->fd, d->scratch + *used, SLOT);
+    ssize_t n = d->offload == OFFLOAD_KERNEL ? readv(d->fd, parts, 2) - (ssize_t)sizeof header : read(d->fd, d->scratch + *used, SLOT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (!is_transient(errno)) *err = errno;
       break;
     }
     /* The transport checksum is right: the kernel checked it, or we just completed it. */
-    int verified = d->offload &&
+    int verified = d->offload == OFFLOAD_KERNEL &&
         ((header.flags & VIRTIO_NET_HDR_F_DATA_VALID) ||
          ((header.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
           complete_checksum(d->scratch + *used, (size_t)n, header.csum_start, header.csum_offset)));
@@ -383,8 +513,12 @@ static device *get_device(napi_env env, napi_value value) {
   return d;
 }
 
-/* Wraps an open fd into a device + JS result {handle, name, mac, mtu, offload}; `mtu_override` >= 68 replaces the interface's. */
-static napi_value make_device(napi_env env, int fd, enum kind kind, int offload, int mtu_override, const char *name) {
+/*
+ * Wraps an open fd into a device + JS result {handle, name, mac, mtu, offload}
+ * (offload: TCP frames up to a whole packet and unsummed frames may be
+ * written); `mtu_override` >= 68 replaces the interface's.
+ */
+static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload offload, int mtu_override, const char *name) {
   device *d = calloc(1, sizeof *d);
   uv_poll_t *poll = malloc(sizeof *poll);
   uv_loop_t *loop = NULL;
@@ -441,7 +575,7 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, int offload,
   CHECK(env, napi_set_named_property(env, result, "name", js_name));
   CHECK(env, napi_set_named_property(env, result, "mtu", js_mtu));
   CHECK(env, napi_set_named_property(env, result, "mac", js_mac));
-  CHECK(env, napi_get_boolean(env, offload != 0, &js_offload));
+  CHECK(env, napi_get_boolean(env, offload != OFFLOAD_NONE, &js_offload));
   CHECK(env, napi_set_named_property(env, result, "offload", js_offload));
   return result;
 }
@@ -458,21 +592,39 @@ static int get_name_arg(napi_env env, napi_callback_info info, char name[IFNAMSI
   return 1;
 }
 
+/* Reads the offload argument (true, false or "software"; absent: false); 0, with a TypeError thrown, for anything else. */
+static int get_offload_arg(napi_env env, size_t argc, napi_value *argv, enum offload *offload) {
+  napi_valuetype type = napi_undefined;
+  bool flag = false;
+  char text[16] = {0};
+  size_t len = 0;
+  if (argc >= 2 && napi_typeof(env, argv[1], &type) != napi_ok) return 0;
+  if (type == napi_undefined) *offload = OFFLOAD_NONE;
+  else if (type == napi_boolean && napi_get_value_bool(env, argv[1], &flag) == napi_ok) *offload = flag ? OFFLOAD_KERNEL : OFFLOAD_NONE;
+  else if (type == napi_string && napi_get_value_string_utf8(env, argv[1], text, sizeof text, &len) == napi_ok && !strcmp(text, "software"))
+    *offload = OFFLOAD_SOFTWARE;
+  else {
+    napi_throw_type_error(env, "ERR_TAP_ARG", "offload must be true (the kernel's), \"software\" (the addon's) or false");
+    return 0;
+  }
+  return 1;
+}
+
 /*
  * openTap(name, offload, mtu): creates the TAP if missing, or attaches to an
- * existing one; with offload, virtio-net headers and TSO (see the top);
- * `mtu` (optional) replaces the interface's as the size TCP frames are
- * segmented to.
+ * existing one; offload as at the top (the kernel's: virtio-net headers and
+ * TSO); `mtu` (optional) replaces the interface's as the size TCP frames
+ * are segmented to.
  */
 static napi_value js_open_tap(napi_env env, napi_callback_info info) {
   char name[IFNAMSIZ] = {0};
   if (!get_name_arg(env, info, name)) return NULL;
   size_t argc = 3;
   napi_value argv[3];
-  bool offload = false;
+  enum offload offload;
   int32_t mtu = 0;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc >= 2) napi_get_value_bool(env, argv[1], &offload);
+  if (!get_offload_arg(env, argc, argv, &offload)) return NULL;
   if (argc >= 3) napi_get_value_int32(env, argv[2], &mtu);
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
@@ -481,11 +633,11 @@ static napi_value js_open_tap(napi_env env, napi_callback_info info) {
   }
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload == OFFLOAD_KERNEL ? IFF_VNET_HDR : 0);
   snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
   const char *step = NULL;
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) step = "ioctl TUNSETIFF";
-  else if (offload && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) step = "ioctl TUNSETOFFLOAD";
+  else if (offload == OFFLOAD_KERNEL && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) step = "ioctl TUNSETOFFLOAD";
   if (step) {
     int err = errno;
     close(fd);
@@ -511,21 +663,24 @@ static void disable_gro(int fd, const char *name) {
 }
 
 /*
- * openPacket(name, offload): an AF_PACKET raw socket bound to an existing
- * interface. With offload, frames carry virtio-net headers (PACKET_VNET_HDR)
- * as on a TAP with offload: the kernel segments our TCP frames bigger than
- * the MTU and completes our checksums (the NIC does if it can), and the
- * interface's GRO is left as it is, merged segments reaching us with their
- * checksums vouched for. Without, the interface's GRO is turned off.
+ * openPacket(name, offload, mtu): an AF_PACKET raw socket bound to an
+ * existing interface. With the kernel's offload, frames carry virtio-net
+ * headers (PACKET_VNET_HDR) as on a TAP with offload: the kernel segments
+ * our TCP frames bigger than the MTU and completes our checksums (the NIC
+ * does if it can), and the interface's GRO is left as it is, merged
+ * segments reaching us with their checksums vouched for. Otherwise the
+ * interface's GRO is turned off. `mtu` as for openTap.
  */
 static napi_value js_open_packet(napi_env env, napi_callback_info info) {
   char name[IFNAMSIZ] = {0};
   if (!get_name_arg(env, info, name)) return NULL;
-  size_t argc = 2;
-  napi_value argv[2];
-  bool offload = false;
+  size_t argc = 3;
+  napi_value argv[3];
+  enum offload offload;
+  int32_t mtu = 0;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc >= 2) napi_get_value_bool(env, argv[1], &offload);
+  if (!get_offload_arg(env, argc, argv, &offload)) return NULL;
+  if (argc >= 3) napi_get_value_int32(env, argv[2], &mtu);
   unsigned int ifindex = if_nametoindex(name);
   if (ifindex == 0) {
     throw_errno(env, errno, "if_nametoindex", name);
@@ -551,15 +706,15 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
   if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) step = "bind AF_PACKET";
   else if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &promisc, sizeof promisc) < 0) step = "setsockopt PACKET_MR_PROMISC";
   else if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0) step = "setsockopt PACKET_IGNORE_OUTGOING";
-  else if (offload && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) step = "setsockopt PACKET_VNET_HDR";
+  else if (offload == OFFLOAD_KERNEL && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) step = "setsockopt PACKET_VNET_HDR";
   if (step) {
     int err = errno;
     close(fd);
     throw_errno(env, err, step, name);
     return NULL;
   }
-  if (!offload) disable_gro(fd, name);
-  return make_device(env, fd, KIND_PACKET, offload, 0, name);
+  if (offload != OFFLOAD_KERNEL) disable_gro(fd, name);
+  return make_device(env, fd, KIND_PACKET, offload, mtu, name);
 }
 
 /*
@@ -629,15 +784,13 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
       napi_throw_type_error(env, "ERR_TAP_ARG", "tap.node: write() expects an array of Uint8Array frames");
       return NULL;
     }
-    ssize_t n;
     struct virtio_net_hdr header;
-    if (d->offload) offload_header(d, data, size, &header);
     struct iovec parts[2] = {{&header, sizeof header}, {data, size}};
-    do n = d->offload ? writev(d->fd, parts, 2) : write(d->fd, data, size); while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      err = errno;
-      break;
-    }
+    if (d->offload == OFFLOAD_KERNEL) offload_header(d, data, size, &header);
+    err = d->offload == OFFLOAD_SOFTWARE ? software_write(d, data, size)
+        : d->offload == OFFLOAD_KERNEL ? write_parts(d->fd, parts, 2)
+        : write_parts(d->fd, parts + 1, 1);
+    if (err != 0) break;
   }
   napi_value result, js_done, js_err;
   CHECK(env, napi_create_object(env, &result));

@@ -11,7 +11,8 @@
  * whole IPv4 packet cross and the kernel segments them, the kernel
  * completes the TCP and UDP checksums of the frames we send, and received
  * frames whose checksum the addon completed or the kernel checked are
- * marked `checksumVerified`.
+ * marked `checksumVerified`. With `offload: "software"` the addon does the
+ * sending half of that itself, and the device sees ordinary frames.
  */
 import { Cause, Effect, Layer, Queue, Stream } from "effect"
 import { existsSync } from "node:fs"
@@ -44,14 +45,17 @@ interface OpenedDevice {
   readonly name: string
   readonly mtu: number
   readonly mac: Uint8Array
-  /** Opened with virtio-net headers: TCP segmentation and checksum offload. */
+  /** TCP segmentation and checksum offload, the kernel's or the addon's: TCP frames up to a whole packet may be written, unsummed. */
   readonly offload: boolean
 }
 
+/** Who segments our TCP frames and completes their checksums: the kernel (true), the addon ("software") or the stack (false). */
+export type TapOffload = boolean | "software"
+
 /** The JavaScript face of `build/tap.node`. */
 export interface TapAddon {
-  readonly openTap: (name: string, offload?: boolean, mtu?: number) => OpenedDevice
-  readonly openPacket: (name: string, offload?: boolean) => OpenedDevice
+  readonly openTap: (name: string, offload?: TapOffload, mtu?: number) => OpenedDevice
+  readonly openPacket: (name: string, offload?: TapOffload, mtu?: number) => OpenedDevice
   readonly start: (handle: Handle, onFrames: (data: ArrayBuffer, lengths: Uint32Array, errno: number) => void) => void
   readonly pause: (handle: Handle) => void
   readonly resume: (handle: Handle) => void
@@ -87,19 +91,30 @@ export interface NetifTapOptions {
    * checksum offload does: far fewer frames cross, and the stack sums none
    * of them. On a packet socket the segmenting and summing is the NIC's when
    * it can, the kernel's otherwise, and the interface's GRO is left as it is.
-   * Sets `Netif.tcpSegmentation` and `Netif.checksumOffload`. Default true;
-   * false for frame for frame (one MTU-sized frame per segment, each summed
-   * by the stack, like a NIC without offloads; a packet socket then turns
-   * the interface's GRO off).
+   * Sets `Netif.tcpSegmentation` and `Netif.checksumOffload`. Default true.
+   *
+   * "software": the same offloads done by the addon, in C, for a device or
+   * peer without them (as Linux's GSO and software checksums serve a driver
+   * without offloads): the stack hands over the same frames, and the addon
+   * completes their TCP and UDP checksums and cuts TCP frames bigger than
+   * the MTU into MTU-sized segments, each written as a frame of its own.
+   * The device sees one ordinary frame per segment, as with false; the
+   * stack's work per segment is gone. Sets the same two fields.
+   *
+   * false for frame for frame with the stack doing all of it (one MTU-sized
+   * frame per segment, each summed by the stack, like a NIC without
+   * offloads; IPv4's `softwareSegmentation` decides whether TCP's bursts are
+   * cut by the stack or sent a segment at a time). A packet socket turns
+   * the interface's GRO off unless the offload is the kernel's.
    */
-  readonly offload?: boolean
+  readonly offload?: TapOffload
   /** Received batches buffered before the device is paused (default 256). */
   readonly rxQueueBatches?: number
   /** Path of `tap.node`; default: `build/tap.node` in the package root. */
   readonly addonPath?: string
 }
 
-/** The largest IPv4 packet: a segmented TCP frame's limit with offload. */
+/** The largest IPv4 packet: a segmented TCP frame's limit with either offload. */
 const MAX_IPV4_PACKET = 65535
 
 const ADDON_FIX = "run `npm run build:addon` (needs a C compiler: `apt-get install -y gcc`)"
@@ -171,16 +186,24 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
     const describe = errnoNamer(addon)
     const fatal = fatalErrnos(addon)
     const { EAGAIN, ENOBUFS } = addon.errno
+    const offload = options.offload ?? true
+    if (typeof offload !== "boolean" && offload !== "software") {
+      return yield* new NetifDeviceOpenFailed({
+        device: options.name,
+        reason: `offload is ${JSON.stringify(offload)}`,
+        fix: "set offload to true (the kernel's), \"software\" (the addon's) or false (none)",
+      })
+    }
     const device = yield* Effect.acquireRelease(
       Effect.try({
-        try: () => (kind === "tap" ? addon.openTap(options.name, options.offload !== false, options.mtu ?? 0) : addon.openPacket(options.name, options.offload !== false)),
+        try: () => (kind === "tap" ? addon.openTap : addon.openPacket)(options.name, offload, options.mtu ?? 0),
         catch: (cause) => openFailure(options.name, kind, describe, cause),
       }),
       (device) => Effect.sync(() => addon.close(device.handle)),
     )
     const mac = options.mac ?? (kind === "tap" ? yield* randomMac : device.mac)
     const mtu = options.mtu ?? device.mtu
-    /** What is wrong with sending `frame`: with offload, IPv4 TCP frames up to a whole packet go out (the kernel segments them). */
+    /** What is wrong with sending `frame`: with offload, IPv4 TCP frames up to a whole packet go out (the kernel or the addon segments them). */
     const sizeProblem = (frame: Uint8Array): string | undefined =>
       frameSizeProblem(frame, device.offload && frame[12] === 0x08 && frame[13] === 0x00 && frame[23] === 6 ? MAX_IPV4_PACKET : mtu)
     const stats = makeStatsCounter()

@@ -126,6 +126,10 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
       const noAddon = yield* openError(layerTap({ name: tap, addonPath: "/nonexistent/tap.node" }))
       expect(noAddon._tag).toBe("NetifAddonUnavailable")
       expect(noAddon.message).toContain("npm run build:addon")
+      const badOffload = yield* openError(layerTap({ name: tap, offload: "kernel" as unknown as boolean }))
+      expect(badOffload._tag).toBe("NetifDeviceOpenFailed")
+      expect(badOffload.message).toContain(`offload is "kernel"`)
+      expect(badOffload.message).toContain(`"software" (the addon's)`)
     }))
 })
 

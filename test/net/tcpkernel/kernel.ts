@@ -14,6 +14,7 @@ import { layerDirectWith } from "../../../src/net/direct/DirectStack.ts"
 import { DirectTcp } from "../../../src/net/direct/DirectTcp.ts"
 import { IpLayer } from "../../../src/net/direct/IpLayer.ts"
 import { layerTap } from "../../../src/net/NetifTap.ts"
+import type { TapOffload } from "../../../src/net/NetifTap.ts"
 import { Stack } from "../../../src/net/Stack.ts"
 import type { Flow, TcpError } from "../../../src/net/Stack.ts"
 import type { Connection } from "../../../src/net/tcp/connection.ts"
@@ -36,13 +37,13 @@ export const tcpKernelSkipReason = (): string | undefined =>
 
 /**
  * A direct stack (TCP configured by `tcp`) on a TAP moved into a fresh
- * namespace whose kernel side is `KERNEL`; `offload` (the TAP's default)
- * opens the TAP with TCP segmentation and checksum offload; `ipv4` adds to
+ * namespace whose kernel side is `KERNEL`; `offload` is the TAP's (its
+ * default, true: the kernel's TCP segmentation and checksum offload); `ipv4` adds to
  * the IPv4 configuration (e.g. `gateway: KERNEL` routes beyond the TAP's
  * subnet). With the stack come its IP layer and TCP engine, for their
  * counters.
  */
-export const directOnTap = (tcp: TcpOptions = {}, offload = true, ipv4: Omit<Ipv4Config, "cidr"> = {}) =>
+export const directOnTap = (tcp: TcpOptions = {}, offload: TapOffload = true, ipv4: Omit<Ipv4Config, "cidr"> = {}) =>
   Effect.gen(function* () {
     const { ns, ifname } = yield* scratchNamespace
     const netif = yield* Layer.build(layerTap({ name: ifname, offload }))
