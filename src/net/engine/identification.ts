@@ -33,8 +33,12 @@ export class Identification {
     for (let i = 0; i < BUCKETS; i++) this.counters[i] = random()
   }
 
-  /** The identification for the next packet from `source` to `destination` of `protocol`. */
-  next(source: number, destination: number, protocol: number): number {
+  /**
+   * The identification for the next packet from `source` to `destination`
+   * of `protocol`; the `count` values from it are taken (a packet the device
+   * cuts into that many segments numbers them on from it).
+   */
+  next(source: number, destination: number, protocol: number, count = 1): number {
     if (protocol !== this.lastProtocol || source !== this.lastSource || destination !== this.lastDestination) {
       const h = halfSipHash(this.k0, this.k1, [source, destination, protocol])
       this.lastProtocol = protocol
@@ -43,8 +47,8 @@ export class Identification {
       this.lastBucket = h & (BUCKETS - 1)
       this.lastOffset = h >>> 16
     }
-    const count = this.counters[this.lastBucket]!
-    this.counters[this.lastBucket] = count + 1
-    return (count + this.lastOffset) & 0xffff
+    const first = this.counters[this.lastBucket]!
+    this.counters[this.lastBucket] = first + count
+    return (first + this.lastOffset) & 0xffff
   }
 }

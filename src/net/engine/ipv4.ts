@@ -349,8 +349,8 @@ export class Ipv4Engine {
       return false
     }
     const source = this.iface.cidr.address
-    const identification = this.identification.next(source, destination, protocol)
     const tcp = protocol === Ipv4Wire.Protocol.Tcp
+    const identification = this.identification.next(source, destination, protocol, tcp ? this.deviceSegments(length) : 1)
     const limit = tcp ? this.tcpPacketLimit : this.mtu
     // TCP sizes its segments to the path; what fits the link must not be fragmented on the way (RFC 1191).
     const dontFragment = tcp && this.pathMtuDiscovery && Ipv4Wire.MIN_HEADER_LENGTH + length <= limit
@@ -381,6 +381,20 @@ export class Ipv4Engine {
     if (!accepted) this.stats.sendDropped++
     this.checkDeadline()
     return accepted
+  }
+
+  /**
+   * How many identifications a TCP packet of `length` bytes (its header
+   * included) takes: one, unless the device cuts it, numbering its segments
+   * on from the packet's identification (as virtio's and the addon's
+   * segmentation do); then as many as it can make, so the next packet's do
+   * not repeat them (Linux reserves them so, `ip_select_ident_segs`).
+   */
+  private deviceSegments(length: number): number {
+    const packet = Ipv4Wire.MIN_HEADER_LENGTH + length
+    const fewestPerSegment = this.mtu - Ipv4Wire.MIN_HEADER_LENGTH - Tcp.MAX_HEADER_LENGTH
+    const cut = this.segmentationBuffer === undefined && packet > this.mtu && packet <= this.tcpPacketLimit && fewestPerSegment > 0
+    return cut ? Math.ceil((length - Tcp.MIN_HEADER_LENGTH) / fewestPerSegment) : 1
   }
 
   /** The frames of a TCP packet over the MTU, written whole into `buffer` and cut in software; undefined if it is no segment to cut. */

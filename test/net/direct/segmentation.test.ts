@@ -146,6 +146,21 @@ describe("the IPv4 engine with software segmentation", () => {
     expect(engine.stats).toMatchObject({ packetsSent: 1, segmentsCut: 7, fragmentsSent: 0 })
   })
 
+  it("takes an identification for each segment a link that segments itself may cut, so the next packet repeats none", () => {
+    const engine = make({ tcpSegmentation: 65_535 })
+    const identifications = [10_000, 10_000, 100, 100].map((size) => {
+      const frames = send(engine, tcpSegment(new Uint8Array(size), Flags.ACK))
+      expect(frames).toHaveLength(1) // the link cuts it
+      const packet = Ipv4Wire.parse(frames[0]!.subarray(Ethernet.HEADER_LENGTH))
+      return packet._tag === "Ipv4Packet" ? packet.identification : -1
+    })
+    const steps = identifications.slice(1).map((id, i) => (id - identifications[i]!) & 0xffff)
+    // 10 000 bytes after a 32-byte header: 7 segments of 1448 at MTU 1500 (numbered on from the packet's).
+    expect(steps[0]).toBeGreaterThanOrEqual(7)
+    expect(steps[1]).toBeGreaterThanOrEqual(7)
+    expect(steps[2]).toBe(1)
+  })
+
   it("leaves the cutting to a link that segments itself, and sends one segment at a time when turned off", () => {
     expect(make({ tcpSegmentation: 30_000 }).sender.maxOffloadSegment).toBe(30_000 - 20)
     const off = make({ softwareSegmentation: false })
