@@ -27,4 +27,4 @@ export {
 } from "./block/index.ts"
 export type { BlockError, BlockInfo, KvRoError } from "./block/index.ts"
 export { Stack, StackDeviceFailed, StackInvalidArgument, StackPortUnavailable, StackUnreachable, TcpClosed, TcpRefused, TcpReset, TcpTimeout } from "./net/Stack.ts"
-export type { Datagram, Endpoint, Flow, StackError, TcpError } from "./net/Stack.ts"
+export type { Datagram, Endpoint, Flow, Keepalive, StackError, TcpError, TcpFlowOptions } from "./net/Stack.ts"

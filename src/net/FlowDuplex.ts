@@ -42,14 +42,22 @@ export const toDuplex = (flow: Flow): Duplex => {
       Effect.runPromise(flow.close).then(() => callback(error), () => callback(error))
     },
   })
-  // What Node code expects of a `net.Socket` beyond `Duplex` (options we do not map are accepted and ignored).
+  // What Node code expects of a `net.Socket` beyond `Duplex`: its no-delay and keepalive reach the flow,
+  // as `net.Socket`'s reach its socket (an initial delay of 0 means the default idle time; timeouts are not mapped).
   Object.assign(duplex, {
     remoteAddress: flow.remote.address,
     remotePort: flow.remote.port,
     localAddress: flow.local.address,
     localPort: flow.local.port,
-    setNoDelay: () => duplex,
-    setKeepAlive: () => duplex,
+    setNoDelay: (noDelay = true) => {
+      Effect.runSync(flow.setNoDelay(noDelay))
+      return duplex
+    },
+    setKeepAlive: (enable = false, initialDelay = 0) => {
+      const idle = Number.isFinite(initialDelay) && initialDelay > 0 ? { idleMs: initialDelay } : {}
+      Effect.runSync(Effect.orDie(flow.setKeepalive(enable ? idle : undefined)))
+      return duplex
+    },
     setTimeout: () => duplex,
   })
   return duplex

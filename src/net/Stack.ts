@@ -100,6 +100,29 @@ export type StackError =
 /** Every error of a TCP flow. */
 export type TcpError = TcpRefused | TcpTimeout | TcpReset | TcpClosed | StackUnreachable | StackDeviceFailed
 
+/**
+ * Keepalive probing of an idle connection (RFC 1122 §4.2.3.6; MirageOS's
+ * `Keepalive.t`). A field left out takes the default: 2 hours of silence
+ * before the first probe, 75 s between unanswered probes, the connection
+ * dropped (`TcpTimeout`) after 9 of them.
+ */
+export interface Keepalive {
+  /** Silence, in milliseconds, before the first probe. */
+  readonly idleMs?: number
+  /** Milliseconds between unanswered probes. */
+  readonly intervalMs?: number
+  /** Unanswered probes after which the connection is dropped. */
+  readonly probes?: number
+}
+
+/** Options of one TCP connection: of `Stack.tcp.connect`, and of each connection `listen` accepts. */
+export interface TcpFlowOptions {
+  /** `true`: Nagle's algorithm off, small writes go out at once; the stack's setting if left out. */
+  readonly noDelay?: boolean
+  /** Probe the connection while it is idle; the stack's setting (none by default) if left out. */
+  readonly keepalive?: Keepalive
+}
+
 /** One TCP connection (MirageOS `flow`). */
 export interface Flow {
   readonly local: Endpoint
@@ -128,6 +151,10 @@ export interface Flow {
   readonly close: Effect.Effect<void>
   /** The bytes received, as a stream that ends with the peer's FIN. */
   readonly stream: Stream.Stream<Uint8Array, TcpError>
+  /** Turn Nagle's algorithm off (`true`: small writes go out at once) or back on (Node's `socket.setNoDelay`). */
+  readonly setNoDelay: (noDelay: boolean) => Effect.Effect<void>
+  /** Start, change or (`undefined`) stop keepalive probing; a value out of range fails, naming it. */
+  readonly setKeepalive: (keepalive: Keepalive | undefined) => Effect.Effect<void, StackInvalidArgument>
 }
 
 /** The program-facing TCP/IP stack. */
@@ -154,13 +181,14 @@ export class Stack extends Context.Service<Stack, {
     /**
      * Accept connections on `port` until the scope closes, running `handler`
      * in its own fiber for each (MirageOS `listen_tcpv4`); the flow is closed
-     * when the handler ends.
+     * when the handler ends. `options` apply to every connection accepted.
      */
     readonly listen: (
       port: number,
       handler: (flow: Flow) => Effect.Effect<void>,
+      options?: TcpFlowOptions,
     ) => Effect.Effect<void, StackError, Scope.Scope>
-    /** Open a connection; it is closed when the scope closes. */
-    readonly connect: (remote: Endpoint) => Effect.Effect<Flow, StackError, Scope.Scope>
+    /** Open a connection, with `options` from its start; it is closed when the scope closes. */
+    readonly connect: (remote: Endpoint, options?: TcpFlowOptions) => Effect.Effect<Flow, StackError, Scope.Scope>
   }
 }>()("effect-uk/Stack") {}

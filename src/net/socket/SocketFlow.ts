@@ -5,9 +5,10 @@
  */
 import { Cause, Effect, Queue } from "effect"
 import type * as net from "node:net"
+import { resolveFlowOptions, resolveKeepalive } from "../flowOptions.ts"
 import { makeFlow } from "../FlowStream.ts"
-import type { Endpoint, Flow, TcpError } from "../Stack.ts"
-import { TcpClosed } from "../Stack.ts"
+import type { Endpoint, Flow, Keepalive, TcpError, TcpFlowOptions } from "../Stack.ts"
+import { StackInvalidArgument, TcpClosed } from "../Stack.ts"
 import { connectionError } from "./errors.ts"
 
 /** Chunks buffered before the socket is paused. */
@@ -16,9 +17,35 @@ const highWater = 64
 /** The dotted IPv4 form of a socket address (`::ffff:10.0.0.1` → `10.0.0.1`). */
 export const ipv4Of = (address: string | undefined): string => (address ?? "0.0.0.0").replace(/^::ffff:/, "")
 
-/** Wrap a connected socket. Its `close` destroys the socket. */
-export const makeSocketFlow = (socket: net.Socket): Effect.Effect<Flow> =>
+/** Connection options as `node:net` applies them: of keepalive, only the idle time. */
+export interface SocketFlowOptions {
+  readonly noDelay: boolean | undefined
+  readonly keepaliveIdleMs: number | undefined
+}
+
+/** The idle time of `keepalive`; the rest `node:net` cannot set, so asking for it fails, saying so. */
+const keepaliveIdle = (keepalive: Keepalive): Effect.Effect<number, StackInvalidArgument> =>
+  keepalive.intervalMs !== undefined || keepalive.probes !== undefined
+    ? Effect.fail(new StackInvalidArgument({
+      reason: "the socket stack sets only keepalive.idleMs (node:net cannot set the probes' interval or count): " +
+        "leave intervalMs and probes out, or use the direct stack",
+    }))
+    : Effect.map(resolveKeepalive(keepalive), (resolved) => resolved.idleMs)
+
+/** `options` checked for the socket stack. */
+export const socketFlowOptions = (options: TcpFlowOptions = {}): Effect.Effect<SocketFlowOptions, StackInvalidArgument> =>
   Effect.gen(function* () {
+    const { keepalive, ...rest } = options
+    const { noDelay } = yield* resolveFlowOptions(rest)
+    const keepaliveIdleMs = keepalive === undefined ? undefined : yield* keepaliveIdle(keepalive)
+    return { noDelay, keepaliveIdleMs }
+  })
+
+/** Wrap a connected socket, giving it `options`. Its `close` destroys the socket. */
+export const makeSocketFlow = (socket: net.Socket, options: SocketFlowOptions): Effect.Effect<Flow> =>
+  Effect.gen(function* () {
+    if (options.noDelay !== undefined) socket.setNoDelay(options.noDelay)
+    if (options.keepaliveIdleMs !== undefined) socket.setKeepAlive(true, options.keepaliveIdleMs)
     const local: Endpoint = { address: ipv4Of(socket.localAddress), port: socket.localPort ?? 0 }
     const remote: Endpoint = { address: ipv4Of(socket.remoteAddress), port: socket.remotePort ?? 0 }
     const chunks = yield* Queue.unbounded<Uint8Array | undefined, TcpError>()
@@ -71,5 +98,10 @@ export const makeSocketFlow = (socket: net.Socket): Effect.Effect<Flow> =>
       close: Effect.sync(() => {
         socket.destroy()
       }),
+      setNoDelay: (noDelay) => Effect.sync(() => void socket.setNoDelay(noDelay)),
+      setKeepalive: (keepalive) =>
+        keepalive === undefined
+          ? Effect.sync(() => void socket.setKeepAlive(false))
+          : Effect.map(keepaliveIdle(keepalive), (idleMs) => void socket.setKeepAlive(true, idleMs)),
     })
   })

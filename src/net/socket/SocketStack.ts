@@ -10,7 +10,7 @@ import * as net from "node:net"
 import type { Datagram, Endpoint } from "../Stack.ts"
 import { Stack, StackDeviceFailed, StackInvalidArgument } from "../Stack.ts"
 import { bindError, connectionError } from "./errors.ts"
-import { ipv4Of, makeSocketFlow } from "./SocketFlow.ts"
+import { ipv4Of, makeSocketFlow, socketFlowOptions } from "./SocketFlow.ts"
 
 /** Where the socket stack listens. */
 export interface SocketStackOptions {
@@ -95,10 +95,14 @@ export const layerSocket = (options: SocketStackOptions = {}): Layer.Layer<Stack
           }),
       },
       tcp: {
-        listen: (port, handler) =>
+        listen: (port, handler, options) =>
           Effect.gen(function* () {
             yield* checkPort(port)
+            const flowOptions = yield* socketFlowOptions(options)
             const scope = yield* Effect.scope
+            // Connections accepted and not yet closed: released with the listener, even those no handler took yet
+            // (the server's close waits for every connection to end).
+            const open = new Set<net.Socket>()
             const server = yield* Effect.acquireRelease(
               Effect.callback<net.Server, ReturnType<typeof bindError>>((resume) => {
                 const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true })
@@ -107,22 +111,28 @@ export const layerSocket = (options: SocketStackOptions = {}): Layer.Layer<Stack
               }),
               (server) => Effect.callback<void>((resume) => {
                 server.close(() => resume(Effect.void))
+                for (const socket of open) socket.destroy()
               }),
             )
             const accepted = yield* Queue.unbounded<net.Socket>()
-            server.on("connection", (socket) => Queue.offerUnsafe(accepted, socket))
+            server.on("connection", (socket) => {
+              open.add(socket)
+              socket.once("close", () => open.delete(socket))
+              Queue.offerUnsafe(accepted, socket)
+            })
             yield* Effect.forkScoped(Effect.forever(Effect.gen(function* () {
               const socket = yield* Queue.take(accepted)
-              const flow = yield* makeSocketFlow(socket)
+              const flow = yield* makeSocketFlow(socket, flowOptions)
               socket.resume()
               yield* Effect.forkIn(Effect.ensuring(handler(flow), flow.close), scope)
             })))
           }),
-        connect: (remote: Endpoint) =>
+        connect: (remote: Endpoint, options) =>
           Effect.gen(function* () {
             if (!net.isIPv4(remote.address)) {
               return yield* new StackInvalidArgument({ reason: `${remote.address} is not an IPv4 address` })
             }
+            const flowOptions = yield* socketFlowOptions(options)
             const socket = yield* Effect.acquireRelease(
               Effect.callback<net.Socket, ReturnType<typeof connectionError>>((resume) => {
                 const socket = net.connect({ host: remote.address, port: remote.port, allowHalfOpen: true })
@@ -134,7 +144,7 @@ export const layerSocket = (options: SocketStackOptions = {}): Layer.Layer<Stack
               }),
               (socket) => Effect.sync(() => socket.destroy()),
             )
-            return yield* makeSocketFlow(socket)
+            return yield* makeSocketFlow(socket, flowOptions)
           }),
       },
     })

@@ -7,7 +7,8 @@
  * into `Flow`s whose fibers the engine wakes through `Signal`s.
  */
 import { Clock, Effect, Scope } from "effect"
-import type { Endpoint, Flow, Stack, StackError } from "../Stack.ts"
+import { resolveFlowOptions } from "../flowOptions.ts"
+import type { Endpoint, Flow, Stack, StackError, TcpFlowOptions } from "../Stack.ts"
 import { StackInvalidArgument, StackPortUnavailable, StackUnreachable } from "../Stack.ts"
 import type { IpSender, TransportProtocol } from "../direct/Transport.ts"
 import { cryptoRandom } from "../engine/cryptoRandom.ts"
@@ -15,7 +16,7 @@ import { parseIpv4 } from "../wire/addr.ts"
 import type { TcpConfig } from "./config.ts"
 import type { Connection } from "./connection.ts"
 import { TcpEngine } from "./engine.ts"
-import { connectionError, connectionFlow } from "./flow.ts"
+import { applyFlowOptions, connectionError, connectionFlow } from "./flow.ts"
 import { Signal } from "./signal.ts"
 
 /** What the shell needs from the IPv4 layer (the direct stack's `IpLayer` service has this shape). */
@@ -71,9 +72,10 @@ export const makeTcp = (ip: IpAccess, options: TcpOptions = {}): Effect.Effect<T
       return Effect.succeed(address)
     }
 
-    const connect = (remote: Endpoint): Effect.Effect<Flow, StackError, Scope.Scope> =>
+    const connect = (remote: Endpoint, options?: TcpFlowOptions): Effect.Effect<Flow, StackError, Scope.Scope> =>
       Effect.gen(function* () {
         const address = yield* parseRemote(remote)
+        const resolved = yield* resolveFlowOptions(options)
         const c = yield* Effect.acquireRelease(
           Effect.suspend((): Effect.Effect<Connection, StackError> => {
             const result = engine.connect(address, remote.port, now())
@@ -85,6 +87,7 @@ export const makeTcp = (ip: IpAccess, options: TcpOptions = {}): Effect.Effect<T
           }),
           (c) => Effect.sync(() => c.close(now())),
         )
+        applyFlowOptions(c, resolved, now())
         const flow = connectionFlow(c, now)
         const opened = new Signal()
         const notifyFlow = c.notify
@@ -100,8 +103,13 @@ export const makeTcp = (ip: IpAccess, options: TcpOptions = {}): Effect.Effect<T
         return flow
       })
 
-    const listen = (port: number, handler: (flow: Flow) => Effect.Effect<void>): Effect.Effect<void, StackError, Scope.Scope> =>
+    const listen = (
+      port: number,
+      handler: (flow: Flow) => Effect.Effect<void>,
+      options?: TcpFlowOptions,
+    ): Effect.Effect<void, StackError, Scope.Scope> =>
       Effect.gen(function* () {
+        const resolved = yield* resolveFlowOptions(options)
         const listener = engine.listen(port)
         if (listener === "invalid-port") return yield* new StackInvalidArgument({ reason: `${port} is not a TCP port` })
         if (listener === "port-in-use") {
@@ -117,6 +125,7 @@ export const makeTcp = (ip: IpAccess, options: TcpOptions = {}): Effect.Effect<T
             const next = listener.accept()
             return next === undefined ? undefined : Effect.succeed(next)
           })
+          applyFlowOptions(c, resolved, now())
           yield* Effect.forkScoped(serve(connectionFlow(c, now)))
         })))
       })

@@ -9,7 +9,7 @@
 import type { Header, SackBlock } from "../wire/tcp.ts"
 import { MAX_WINDOW_SCALE, MIN_HEADER_LENGTH } from "../wire/tcp.ts"
 import { seqAdd, seqDiff } from "../wire/seq.ts"
-import type { TcpConfig } from "./config.ts"
+import type { KeepaliveConfig, TcpConfig } from "./config.ts"
 import { Congestion } from "./congestion.ts"
 import { sendAck, sendReset, transmit } from "./output.ts"
 import { ReceiveBuffer } from "./receiveBuffer.ts"
@@ -226,6 +226,8 @@ export class Connection {
   /** The application closed (not just shut down): later data gets an RST (RFC 1122 §4.2.2.13). */
   appClosed = false
   noDelay: boolean
+  /** Keepalive probing of this connection, or `undefined` for none (the engine's by default). */
+  keepalive: KeepaliveConfig | undefined
   /** Segments sent, and how many of them were retransmissions (for tests and statistics). */
   segmentsSent = 0
   retransmissions = 0
@@ -293,6 +295,7 @@ export class Connection {
     this.congestion = new Congestion(this.sndMss, init.iss)
     this.scoreboard = new Scoreboard(4 * this.config.maxOutOfOrderRanges)
     this.noDelay = this.config.noDelay
+    this.keepalive = this.config.keepalive
     this.lastReceivedAt = now
     this.lastAckReceivedAt = now
   }
@@ -411,6 +414,17 @@ export class Connection {
   setNoDelay(noDelay: boolean, now: number): void {
     this.noDelay = noDelay
     if (noDelay && this.synchronized) transmit(this, now)
+    this.host.reschedule(this)
+  }
+
+  /**
+   * Start, change or stop (`undefined`) keepalive probing of this
+   * connection (RFC 1122 §4.2.3.6): once established, the first probe
+   * follows `idleMs` of silence from now.
+   */
+  setKeepalive(keepalive: KeepaliveConfig | undefined, now: number): void {
+    this.keepalive = keepalive
+    this.keepaliveAt = keepalive !== undefined && this.synchronized ? now + keepalive.idleMs : undefined
     this.host.reschedule(this)
   }
 

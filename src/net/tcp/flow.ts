@@ -4,6 +4,8 @@
  * connection that ended abnormally fails them with the typed TCP errors.
  */
 import { Effect, Semaphore } from "effect"
+import type { ResolvedFlowOptions } from "../flowOptions.ts"
+import { resolveKeepalive } from "../flowOptions.ts"
 import { makeFlow } from "../FlowStream.ts"
 import type { Endpoint, Flow, TcpError } from "../Stack.ts"
 import { StackUnreachable, TcpClosed, TcpRefused, TcpReset, TcpTimeout } from "../Stack.ts"
@@ -48,6 +50,12 @@ const errorFor = (c: Connection, remote: Endpoint, operation: string): TcpError 
     default:
       return new TcpClosed({ remote, operation })
   }
+}
+
+/** Give connection `c` the options set for it (connect's, or its listener's). */
+export const applyFlowOptions = (c: Connection, options: ResolvedFlowOptions, now: number): void => {
+  if (options.noDelay !== undefined) c.setNoDelay(options.noDelay, now)
+  if (options.keepalive !== undefined) c.setKeepalive(options.keepalive, now)
 }
 
 /** The flow of connection `c`, with `now` reading the stack clock; it takes over `c.notify`. */
@@ -98,5 +106,10 @@ export const connectionFlow = (c: Connection, now: () => number): Flow => {
       return Effect.void
     }),
     close: Effect.sync(() => c.close(now())),
+    setNoDelay: (noDelay) => Effect.sync(() => c.setNoDelay(noDelay, now())),
+    setKeepalive: (keepalive) =>
+      keepalive === undefined
+        ? Effect.sync(() => c.setKeepalive(undefined, now()))
+        : Effect.flatMap(resolveKeepalive(keepalive), (resolved) => Effect.sync(() => c.setKeepalive(resolved, now()))),
   })
 }

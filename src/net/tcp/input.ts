@@ -59,8 +59,7 @@ const establish = (c: Connection, seg: Segment, now: number): void => {
   c.retries = 0
   c.rtxAt = undefined
   c.lastAckReceivedAt = now
-  const keepalive = c.config.keepalive
-  if (keepalive !== undefined) c.keepaliveAt = now + keepalive.idleMs
+  if (c.keepalive !== undefined) c.keepaliveAt = now + c.keepalive.idleMs
 }
 
 /** RFC 9293 §3.10.7.3: a segment in SYN-SENT. */
@@ -432,9 +431,8 @@ export const segmentArrives = (c: Connection, seg: Segment, now: number, ecn = 0
     return
   }
   c.lastReceivedAt = now
-  const keepalive = c.config.keepalive
-  if (keepalive !== undefined && c.keepaliveAt !== undefined) {
-    c.keepaliveAt = now + keepalive.idleMs
+  if (c.keepalive !== undefined && c.keepaliveAt !== undefined) {
+    c.keepaliveAt = now + c.keepalive.idleMs
     c.probes = 0
   }
   const ts = seg.options.timestamps

@@ -97,7 +97,7 @@ const persist = (c: Connection, now: number): void => {
 
 /** The keepalive timer expired: probe an idle connection, or drop it after enough silence. */
 const keepalive = (c: Connection, now: number): void => {
-  const config = c.config.keepalive
+  const config = c.keepalive
   c.keepaliveAt = undefined
   if (config === undefined || !c.synchronized || c.state === "TIME-WAIT") return
   if (c.flight > 0) {

@@ -113,6 +113,16 @@ describe("socket stack", () => {
       expect(badPort._tag).toBe("StackInvalidArgument")
     }).pipe(Effect.scoped, Effect.provide(layerSocket({ address: "127.0.0.1" }))))
 
+  it.live("closes at once with connections accepted that no handler took yet", () =>
+    Effect.gen(function* () {
+      const stack = yield* Stack
+      const port = yield* freePort
+      yield* Effect.scoped(Effect.gen(function* () {
+        yield* stack.tcp.listen(port, () => Effect.never)
+        yield* stack.tcp.connect({ address: "127.0.0.1", port })
+      })) // hung for good before: the server's close waited for the connection no handler had
+    }).pipe(Effect.scoped, Effect.provide(layerSocket({ address: "127.0.0.1" }))), 10_000)
+
   it.live("releases its ports when the listener's scope closes", () =>
     Effect.gen(function* () {
       const stack = yield* Stack
