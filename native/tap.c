@@ -232,10 +232,15 @@ static uint64_t sum_words(const uint8_t *p, size_t n) {
   return sum;
 }
 
+/* A `sum_words` total folded to 16 bits (memory order). */
+static uint16_t fold(uint64_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)sum;
+}
+
 /* The checksum field for a `sum_words` total: folded to 16 bits and complemented. */
 static uint16_t fold_complement(uint64_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)~sum;
+  return (uint16_t)~fold(sum);
 }
 
 /* The Internet checksum of p[0..n) (RFC 1071), as stored in memory (byte order of the data). */
@@ -280,6 +285,15 @@ static int find_transport(const uint8_t *f, size_t n, transport *t) {
   return 1;
 }
 
+/*
+ * The `sum_words` total of the IPv4 pseudo-header of the frame `f` laid out
+ * as `t`, for a transport header and data of `length` bytes (RFC 9293
+ * §3.1): source, destination, protocol and length.
+ */
+static uint64_t pseudo_header_sum(const uint8_t *f, const transport *t, size_t length) {
+  return sum_words(f + 26, 8) + htons(t->protocol) + htons((uint16_t)length);
+}
+
 /* Whether the TCP frame `t` is one to cut into segments of `mtu`: bigger than it, with a sound header that leaves room for data. */
 static int to_segment(const transport *t, int mtu) {
   return t->protocol == 6 && t->total > (size_t)mtu && t->doff >= 20 && t->total >= t->ihl + t->doff && (size_t)mtu > t->ihl + t->doff;
@@ -301,12 +315,8 @@ static void offload_header(const device *d, uint8_t *f, size_t n, struct virtio_
   memset(h, 0, sizeof *h);
   transport t;
   if (!find_transport(f, n, &t)) return;
-  uint32_t sum = ((uint32_t)f[26] << 8 | f[27]) + ((uint32_t)f[28] << 8 | f[29]) +
-      ((uint32_t)f[30] << 8 | f[31]) + ((uint32_t)f[32] << 8 | f[33]) + t.protocol + (uint32_t)(t.total - t.ihl);
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  f[t.start + t.field] = (uint8_t)(sum >> 8);
-  f[t.start + t.field + 1] = (uint8_t)sum;
+  uint16_t pseudo = fold(pseudo_header_sum(f, &t, t.total - t.ihl));
+  memcpy(f + t.start + t.field, &pseudo, 2);
   h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   h->csum_start = (uint16_t)t.start;
   h->csum_offset = (uint16_t)t.field;
@@ -352,10 +362,9 @@ static int software_write(device *d, uint8_t *f, size_t n) {
   transport t;
   if (!find_transport(f, n, &t)) return write_parts(d->fd, &whole, 1);
   size_t ihl = t.ihl, start = t.start, doff = t.doff;
-  uint64_t pseudo = sum_words(f + 26, 8) + htons(t.protocol); /* source, destination, protocol; lengths added below */
   if (!to_segment(&t, d->mtu)) {
     f[start + t.field] = f[start + t.field + 1] = 0;
-    uint16_t sum = fold_complement(pseudo + htons((uint16_t)(t.total - ihl)) + sum_words(f + start, t.total - ihl));
+    uint16_t sum = fold_complement(pseudo_header_sum(f, &t, t.total - ihl) + sum_words(f + start, t.total - ihl));
     if (t.protocol == 17 && sum == 0) sum = 0xffff; /* a UDP sum of zero is sent as all ones (RFC 768) */
     memcpy(f + start + t.field, &sum, 2);
     return write_parts(d->fd, &whole, 1);
@@ -381,7 +390,7 @@ static int software_write(device *d, uint8_t *f, size_t n) {
     memcpy(h + start + 4, &seq, 4);
     h[start + 13] = (uint8_t)(flags & ~(offset + length < data ? TCP_FIN | TCP_PSH : 0) & ~(offset > 0 ? TCP_CWR : 0));
     h[start + 16] = h[start + 17] = 0;
-    uint16_t sum = fold_complement(pseudo + htons((uint16_t)(doff + length)) + sum_words(h + start, doff) +
+    uint16_t sum = fold_complement(pseudo_header_sum(f, &t, doff + length) + sum_words(h + start, doff) +
                                    sum_words(f + headers + offset, length));
     memcpy(h + start + 16, &sum, 2);
     struct iovec parts[2] = {{h, headers}, {f + headers + offset, length}};
