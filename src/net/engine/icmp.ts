@@ -1,6 +1,6 @@
 /**
  * ICMPv4 messages the stack sends (RFC 792, RFC 1122 §3.2.2): echo requests
- * and replies, and destination-unreachable errors. Each is a writer for
+ * and replies, and the errors destination unreachable and time exceeded. Each is a writer for
  * `IpSender.send`: `(buffer, offset) => void` filling `length` bytes.
  */
 import { HEADER_LENGTH, Type, emit } from "../wire/icmpv4.ts"
@@ -29,12 +29,22 @@ export const quoteOf = (header: Uint8Array, payload: Uint8Array): Uint8Array => 
   return quote
 }
 
-/** Write a destination unreachable of `code` quoting `quote` at `buffer[offset]`; its length is `8 + quote.length`. */
-export const writeUnreachable = (buffer: Uint8Array, offset: number, code: number, quote: Uint8Array): void => {
+/** The two ICMP errors the stack sends. */
+export type ErrorType = typeof Type.DestinationUnreachable | typeof Type.TimeExceeded
+
+/** Write an ICMP error of `type` and `code` quoting `quote` at `buffer[offset]`; its length is `8 + quote.length`. */
+export const writeError = (buffer: Uint8Array, offset: number, type: ErrorType, code: number, quote: Uint8Array): void => {
   buffer.set(quote, offset + HEADER_LENGTH)
+  const payloadLength = quote.length
   emit(
-    { _tag: "Icmpv4DestinationUnreachable", type: Type.DestinationUnreachable, code, nextHopMtu: 0, payloadLength: quote.length },
+    type === Type.DestinationUnreachable
+      ? { _tag: "Icmpv4DestinationUnreachable", type, code, nextHopMtu: 0, payloadLength }
+      : { _tag: "Icmpv4TimeExceeded", type, code, payloadLength },
     buffer,
     offset,
   )
 }
+
+/** Write a destination unreachable of `code` quoting `quote` at `buffer[offset]`; its length is `8 + quote.length`. */
+export const writeUnreachable = (buffer: Uint8Array, offset: number, code: number, quote: Uint8Array): void =>
+  writeError(buffer, offset, Type.DestinationUnreachable, code, quote)

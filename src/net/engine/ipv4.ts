@@ -11,7 +11,9 @@
  * Transports (UDP, TCP) plug in with `register` and send through `sender`
  * (the `IpSender` of `direct/Transport.ts`). A TCP segment nobody claims is
  * answered with a reset, any other unclaimed protocol with an ICMP protocol
- * unreachable (RFC 1122 §3.2.2.1, §4.2.2.13).
+ * unreachable (RFC 1122 §3.2.2.1, §4.2.2.13), and a datagram whose
+ * reassembly timed out, after its first fragment came, with an ICMP time
+ * exceeded (RFC 1122 §3.3.2, as Linux).
  */
 import type { IpSender, TransportProtocol } from "../direct/Transport.ts"
 import type { Ipv4, Ipv4Cidr, Mac } from "../wire/addr.ts"
@@ -20,11 +22,13 @@ import * as ArpWire from "../wire/arp.ts"
 import * as Ethernet from "../wire/ethernet.ts"
 import * as Icmpv4 from "../wire/icmpv4.ts"
 import * as Ipv4Wire from "../wire/ipv4.ts"
+import { u32 } from "../wire/bytes.ts"
 import * as Tcp from "../wire/tcp.ts"
 import { ArpEngine, ethernetDestination } from "./arp.ts"
 import type { ArpLimits, Failed, Resolved } from "./arp.ts"
 import { cryptoRandom } from "./cryptoRandom.ts"
-import { echoLength, quoteOf, writeEcho, writeUnreachable } from "./icmp.ts"
+import { echoLength, quoteOf, writeEcho, writeError } from "./icmp.ts"
+import type { ErrorType } from "./icmp.ts"
 import { Identification } from "./identification.ts"
 import type { RateLimit } from "./tokenBucket.ts"
 import { TokenBucket } from "./tokenBucket.ts"
@@ -55,7 +59,7 @@ export interface Ipv4EngineOptions {
   readonly staticArp?: ReadonlyMap<Ipv4, Mac>
   readonly arpLimits?: Partial<ArpLimits>
   readonly reassemblyLimits?: Partial<ReassemblyLimits>
-  /** The rate of ICMP errors we send (destination unreachable); default 1000 a second, 50 at once, as Linux. */
+  /** The rate of ICMP errors we send (destination unreachable, time exceeded); default 1000 a second, 50 at once, as Linux. */
   readonly icmpErrorLimit?: Partial<RateLimit>
   /** Send TCP packets with Don't Fragment and learn path MTUs from ICMP (RFC 1191); default true, as Linux. */
   readonly pathMtuDiscovery?: boolean | undefined
@@ -244,7 +248,11 @@ export class Ipv4Engine {
     const { requests, failed } = this.arp.tick(now)
     for (const header of requests) this.sendArp(header)
     for (const failure of failed) this.fail(failure)
-    this.reassembly.expire(now)
+    for (const { header, leading } of this.reassembly.expire(now)) {
+      // Bytes 12 and 16 of an IPv4 header: its source and destination.
+      if (u32(header, 16) !== this.iface.cidr.address) continue
+      this.sendError(u32(header, 12), Icmpv4.Type.TimeExceeded, Icmpv4.TimeExceededCode.FragmentReassemblyTimeExceeded, header, leading)
+    }
   }
 
   /** When `tick` has work next, or undefined when no timer runs. */
@@ -311,14 +319,19 @@ export class Ipv4Engine {
   unreachable(code: number): void {
     const header = this.currentHeader
     if (header === undefined || !this.currentUnicast) return
+    this.sendError(this.currentSource, Icmpv4.Type.DestinationUnreachable, code, header, this.currentPayload)
+  }
+
+  /** Send `destination` an ICMP error about its datagram (`header`, `payload`), within the rate limit. */
+  private sendError(destination: Ipv4, type: ErrorType, code: number, header: Uint8Array, payload: Uint8Array): void {
     if (!this.icmpErrorBucket.take(this.now())) {
       this.stats.icmpErrorsLimited++
       return
     }
-    const quote = quoteOf(header, this.currentPayload)
+    const quote = quoteOf(header, payload)
     this.stats.icmpErrors++
-    this.send(this.currentSource, Ipv4Wire.Protocol.Icmp, Icmpv4.HEADER_LENGTH + quote.length, (buffer, offset) =>
-      writeUnreachable(buffer, offset, code, quote))
+    this.send(destination, Ipv4Wire.Protocol.Icmp, Icmpv4.HEADER_LENGTH + quote.length, (buffer, offset) =>
+      writeError(buffer, offset, type, code, quote))
   }
 
   /**

@@ -10,6 +10,8 @@
  * an exact duplicate of a piece is ignored, any other overlap drops the
  * whole datagram. At most `maxDatagrams` datagrams and `maxBytes` of
  * fragment data are held; beyond that the oldest datagrams are evicted.
+ * `expire` gives back the timed-out datagrams whose first fragment had
+ * arrived, for the ICMP time exceeded RFC 1122 §3.3.2 asks for.
  */
 import { MAX_PACKET_LENGTH } from "../wire/ipv4.ts"
 import type { Packet } from "../wire/ipv4.ts"
@@ -40,6 +42,14 @@ export interface Reassembled {
   readonly header: Uint8Array
   /** The whole payload, in a buffer of its own. */
   readonly payload: Uint8Array
+}
+
+/** A datagram abandoned at its timeout, whose first fragment had arrived. */
+export interface TimedOut {
+  /** A copy of the first fragment's IP header. */
+  readonly header: Uint8Array
+  /** The first fragment's data (at least 8 bytes unless the datagram is shorter: the part an ICMP error quotes). */
+  readonly leading: Uint8Array
 }
 
 /** Counters of the reassembly buffer. */
@@ -150,12 +160,16 @@ export class Reassembly {
     return { header: datagram.header, payload }
   }
 
-  /** Abandon the datagrams whose time is up. */
-  expire(now: number): void {
+  /** Abandon the datagrams whose time is up; returns those whose first fragment had arrived. */
+  expire(now: number): ReadonlyArray<TimedOut> {
+    const timedOut: Array<TimedOut> = []
     for (const [key, datagram] of this.datagrams) {
       if (datagram.deadline > now) break
       this.drop(key, datagram, "timedOut")
+      const first = datagram.pieces.find((piece) => piece.offset === 0)
+      if (datagram.header !== undefined && first !== undefined) timedOut.push({ header: datagram.header, leading: first.data })
     }
+    return timedOut
   }
 
   /** When `expire` has work next, or undefined when nothing is held. */

@@ -135,6 +135,35 @@ describe("IPv4 engine", () => {
     expect(a.takeOutput()).toHaveLength(0)
   })
 
+  it("answers a datagram whose reassembly timed out with a time exceeded, once its first fragment came and only if it was sent to us", () => {
+    const { a, clock } = pair()
+    /** A fragment from B of datagram `id` (16 bytes of 0x40 + id each), at `fragmentOffset`, to `destination`. */
+    const fragment = (id: number, fragmentOffset: number, destination = A_IP) => {
+      const frame = new Uint8Array(34 + 16)
+      Ethernet.emit({ destination: A_MAC, source: B_MAC, etherType: Ethernet.EtherType.Ipv4 }, frame)
+      frame.fill(0x40 + id, 34)
+      Ipv4Wire.emit({ identification: id, ttl: 64, protocol: 17, source: B_IP, destination, payloadLength: 16, moreFragments: true, fragmentOffset }, frame, 14)
+      return frame
+    }
+    a.receive([fragment(1, 0), fragment(2, 16), fragment(3, 0, ipv4(10, 0, 0, 255))])
+    clock.now += 9_999
+    a.tick()
+    expect(a.takeOutput()).toHaveLength(0)
+    clock.now += 1
+    a.tick()
+    // Only datagram 1: datagram 2 lacks its first fragment (nothing to quote), datagram 3 went to the broadcast address.
+    const errors = a.takeOutput()
+    expect(errors).toHaveLength(1)
+    const packet = ipOf(errors[0]!)
+    expect(packet).toMatchObject({ source: A_IP, destination: B_IP, protocol: 1 })
+    const message = Icmpv4.parse(packet.payload) as Icmpv4.TimeExceeded
+    expect(message).toMatchObject({ _tag: "Icmpv4TimeExceeded", type: 11, code: 1 })
+    expect(Ipv4Wire.parseEmbedded(message.payload)).toMatchObject({ identification: 1, source: B_IP, destination: A_IP, moreFragments: true })
+    expect(Array.from(message.payload.subarray(20))).toEqual(Array(8).fill(0x41)) // the first 8 data bytes
+    expect(a.reassembly.stats.timedOut).toBe(3)
+    expect(a.reassembly.size).toBe(0)
+  })
+
   it("sends ICMP errors at most 50 at once, then 1000 a second", () => {
     const { a, clock } = pair()
     clock.now += 1000 // the bucket refills from pair()'s own protocol unreachable
