@@ -34,7 +34,9 @@
  * of it ran slow: read their rows with care). Connections/s: the kernel
  * connects, writes 32 bytes, reads them back from the stack's echo server
  * and closes, one connection after another for RR_SECONDS; p50/p99 of those
- * round trips. RUNS runs each, interleaved: every stack is set up once,
+ * round trips, after one warm-up run per stack that is not counted (the
+ * bulk runs never open connections at this rate, so without it the first
+ * round would time V8 compiling our connection path). RUNS runs each, interleaved: every stack is set up once,
  * then each round runs every stack in turn (bulk rounds first, then
  * request/response rounds), so a drift of this shared, noisy machine's
  * speed reaches all rows alike (lwIP runs right after the like-for-like
@@ -354,6 +356,8 @@ const main = Effect.gen(function* () {
     }
   }
   const responders = contenders.filter(({ stack }) => stack !== stacks[0]![0])
+  console.log("request/response warm-up (not counted)…")
+  for (const { contender } of responders) yield* contender.rr
   for (let run = 1; run <= RUNS; run++) {
     console.log(`request/response round ${run} of ${RUNS}…`)
     for (const { contender, samples } of responders) samples.rr.push(yield* contender.rr)
@@ -396,7 +400,7 @@ const main = Effect.gen(function* () {
     "by our IPv4 (in JavaScript) or not at all: the row as lwIP (its MSS and window, no kernel offload) is the like-for-like comparison.")
   writeResults("tcp", {
     method: `kernel side in a namespace; bulk: ${SECONDS} s one way, 256 KiB writes, rate by the receiver first to last byte; ` +
-      `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s; ` +
+      `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s, after one uncounted warm-up run per stack; ` +
       `${RUNS} runs each, median (min–max); ratios: per round (ours over theirs in the same round), then median (min–max); stack cores: CPU of the process running the stack under test; ` +
       `machine cores: the whole machine (${"both ends and the kernel"}), not counting time the hypervisor took; ` +
       `stolen: the share of the machine's CPU time the hypervisor took (a run with much of it ran slow); ` +

@@ -13,6 +13,7 @@ import type { Ipv4Config } from "../../../src/net/direct/Config.ts"
 import { layerDirectWith } from "../../../src/net/direct/DirectStack.ts"
 import { DirectTcp } from "../../../src/net/direct/DirectTcp.ts"
 import { IpLayer } from "../../../src/net/direct/IpLayer.ts"
+import { Netif } from "../../../src/net/Netif.ts"
 import { layerTap } from "../../../src/net/NetifTap.ts"
 import type { TapOffload } from "../../../src/net/NetifTap.ts"
 import { Stack } from "../../../src/net/Stack.ts"
@@ -40,13 +41,19 @@ export const tcpKernelSkipReason = (): string | undefined =>
  * namespace whose kernel side is `KERNEL`; `offload` is the TAP's (its
  * default, true: the kernel's TCP segmentation and checksum offload); `ipv4` adds to
  * the IPv4 configuration (e.g. `gateway: KERNEL` routes beyond the TAP's
- * subnet). With the stack come its IP layer and TCP engine, for their
- * counters.
+ * subnet); `wrap` may stand between the stack and the TAP (to drop, hold or
+ * reorder frames as a network path would). With the stack come its IP layer
+ * and TCP engine, for their counters.
  */
-export const directOnTap = (tcp: TcpOptions = {}, offload: TapOffload = true, ipv4: Omit<Ipv4Config, "cidr"> = {}) =>
+export const directOnTap = (
+  tcp: TcpOptions = {},
+  offload: TapOffload = true,
+  ipv4: Omit<Ipv4Config, "cidr"> = {},
+  wrap: (tap: Netif["Service"]) => Netif["Service"] = (tap) => tap,
+) =>
   Effect.gen(function* () {
     const { ns, ifname } = yield* scratchNamespace
-    const netif = yield* Layer.build(layerTap({ name: ifname, offload }))
+    const tap = Context.get(yield* Layer.build(layerTap({ name: ifname, offload })), Netif)
     // Up on the kernel side before the stack starts: its gratuitous ARP then goes out.
     yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
     let engine: TcpEngine | undefined
@@ -57,7 +64,7 @@ export const directOnTap = (tcp: TcpOptions = {}, offload: TapOffload = true, ip
       engine = made.engine
       return directTcp(made)
     }))
-    const context = yield* Layer.build(layerDirectWith({ cidr: `${US}/24`, ...ipv4 }, tcpLayer).pipe(Layer.provide(Layer.succeedContext(netif))))
+    const context = yield* Layer.build(layerDirectWith({ cidr: `${US}/24`, ...ipv4 }, tcpLayer).pipe(Layer.provide(Layer.succeed(Netif, wrap(tap)))))
     return { ns, ifname, stack: Context.get(context, Stack), ip: ip!, engine: engine! }
   })
 
