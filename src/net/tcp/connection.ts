@@ -11,6 +11,7 @@ import { MAX_WINDOW_SCALE, MIN_HEADER_LENGTH } from "../wire/tcp.ts"
 import { seqAdd, seqDiff } from "../wire/seq.ts"
 import type { KeepaliveConfig, TcpConfig } from "./config.ts"
 import { Congestion } from "./congestion.ts"
+import { Rack } from "./rack.ts"
 import { sendAck, sendReset, transmit } from "./output.ts"
 import { ReceiveBuffer } from "./receiveBuffer.ts"
 import { ByteRing } from "./ring.ts"
@@ -67,9 +68,10 @@ export interface SendRange {
   readonly end: number
 }
 
-/** A range sent again, and SND.NXT when it went (`after`). */
+/** A range sent again: when, and its place in the order of transmission (`Connection.segmentsSent` then). */
 export interface SentAgain extends SendRange {
-  readonly after: number
+  readonly at: number
+  readonly order: number
 }
 
 /** The identity and initial numbers of a new connection. */
@@ -195,6 +197,8 @@ export class Connection {
   readonly rtt: RttEstimator
   congestion: Congestion
   readonly scoreboard: Scoreboard
+  /** Loss detection by time (RFC 8985 §6), with SACK. */
+  readonly rack = new Rack()
   /** Loss recovery: retransmit holes from `rtxNext` up to `rtxLimit` (undefined: not recovering). */
   rtxNext = 0
   rtxLimit: number | undefined = undefined
@@ -258,6 +262,8 @@ export class Connection {
   rtxAt: number | undefined = undefined
   /** The tail loss probe (RFC 8985 §7.2): earlier than `rtxAt` when armed. */
   probeAt: number | undefined = undefined
+  /** RACK's reordering timer (RFC 8985 §6.3): missing data sent before delivered data will then count as lost. */
+  reorderAt: number | undefined = undefined
   /** The deadlines `rtxAt` and `probeAt` were last restarted to after a stall (each restarts once). */
   rtxRestartedTo: number | undefined = undefined
   probeRestartedTo: number | undefined = undefined
@@ -480,6 +486,7 @@ export class Connection {
     this.receiveBuffer.recycle()
     this.rtxAt = undefined
     this.probeAt = undefined
+    this.reorderAt = undefined
     this.persistAt = undefined
     this.delackAt = undefined
     this.keepaliveAt = undefined
@@ -493,6 +500,7 @@ export class Connection {
     this.state = "TIME-WAIT"
     this.rtxAt = undefined
     this.probeAt = undefined
+    this.reorderAt = undefined
     this.persistAt = undefined
     this.keepaliveAt = undefined
     this.closeAt = now + 2 * this.config.mslMs
@@ -501,7 +509,7 @@ export class Connection {
 
   /** The earliest timer deadline, or `undefined` when no timer runs. */
   get deadline(): number | undefined {
-    const retransmit = earliest(earliest(this.rtxAt, this.probeAt), this.persistAt)
+    const retransmit = earliest(earliest(earliest(this.rtxAt, this.probeAt), this.reorderAt), this.persistAt)
     return earliest(earliest(retransmit, earliest(this.delackAt, this.keepaliveAt)), this.closeAt)
   }
 }

@@ -4,16 +4,18 @@
  * exact, ACKs checked against MAX.SND.WND), with PAWS and TS.Recent
  * (RFC 7323 §5, §4.3), SACK scoreboard updates (RFC 2018), RTT samples
  * (RFC 6298 with Karn's rule, or RFC 7323 timestamps), congestion control
- * and loss recovery (RFC 5681, RFC 6582, RFC 6675), delayed ACKs
+ * and loss recovery (RFC 5681, RFC 6582, RFC 6675; loss detection in
+ * `lossDetection.ts`), delayed ACKs
  * (RFC 1122 §4.2.3.2) and out-of-order reassembly.
  */
 import { Ecn } from "../wire/ipv4.ts"
 import type { SackBlock, Segment, Timestamps } from "../wire/tcp.ts"
 import { Flags, MAX_HEADER_LENGTH, MAX_WINDOW_SCALE } from "../wire/tcp.ts"
-import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMax, seqMin } from "../wire/seq.ts"
+import { seqAdd, seqDiff, seqGeq, seqGt, seqInWindow, seqLeq, seqLt, seqMin } from "../wire/seq.ts"
 import type { Connection } from "./connection.ts"
-import { Congestion, DUP_THRESHOLD } from "./congestion.ts"
-import { armLossProbe, challengeAck, effectiveMss, probeStart, retransmitFrom, sendReset, sendSyn, transmit } from "./output.ts"
+import { Congestion } from "./congestion.ts"
+import { detectLoss, highestDelivered, rackUpdate, sackedOutOfOrder } from "./lossDetection.ts"
+import { armLossProbe, challengeAck, effectiveMss, retransmitFrom, sendReset, sendSyn, transmit } from "./output.ts"
 
 /** Take the options of the peer's SYN: MSS, window scale, SACK-permitted, timestamps (RFC 7323 §2.2, §3.2; RFC 2018 §2). */
 export const negotiate = (c: Connection, syn: Segment): void => {
@@ -215,6 +217,7 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
   c.sndBase = seqAdd(c.sndBase, freed)
   c.sndUna = ack
   c.scoreboard.advance(ack)
+  c.rack.acked(ack)
   c.retries = 0
   c.softError = ""
   const ts = seg.options.timestamps
@@ -241,28 +244,6 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
 }
 
 /**
- * RFC 8985 §6.2 for retransmissions: once the receiver SACKed DupThresh
- * segments' worth of data sent after a retransmission, while the range it
- * filled is still missing, that retransmission was lost too, and the range
- * is sent again at once rather than at the retransmission timeout. (RACK
- * proper compares send times with a reordering window; DupThresh segments
- * stand in for the window, as RFC 6675 does for first transmissions.)
- */
-const findLostRetransmissions = (c: Connection): void => {
-  const threshold = DUP_THRESHOLD * c.sndMss
-  let kept = 0
-  for (const range of c.retransmitted) {
-    const start = c.scoreboard.holeStart(seqMax(range.start, c.sndUna))
-    if (!seqLt(start, range.end)) continue // delivered
-    if (c.scoreboard.bytesIn(range.after, c.sndNxt) >= threshold) {
-      c.lostAgain.push({ start, end: range.end })
-      c.lostRetransmissions++
-    } else c.retransmitted[kept++] = range
-  }
-  c.retransmitted.length = kept
-}
-
-/**
  * The peer echoed a congestion mark (ECE, RFC 3168 §6.1.2): cut the window
  * as a loss would, at most once per window of data and not during loss
  * recovery (which has cut it already), and say so with CWR on the next new
@@ -274,15 +255,6 @@ const echoedCongestion = (c: Connection): void => {
   c.ecnRecover = c.sndNxt
   c.cwrPending = true
   c.ecnReductions++
-}
-
-/** Where the data deemed lost ends (SACK): RFC 6675's IsLost, or, once a loss probe is SACKed, the probe's start. */
-const lostBefore = (c: Connection): number | undefined => {
-  const edge = c.scoreboard.lostEdge(DUP_THRESHOLD * c.sndMss)
-  if (c.probeEnd === undefined) return edge
-  const start = probeStart(c, c.probeEnd)
-  if (c.scoreboard.holeStart(start) === start) return edge
-  return edge === undefined ? start : seqMax(edge, start)
 }
 
 /** The data SACK blocks report received twice (RFC 2883 §4: a first block below the ACK, or inside the second), if any. */
@@ -323,11 +295,17 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
   c.lastAckReceivedAt = now
   c.probes = 0
   const window = seg.window << c.sndShift
+  const unaBefore = c.sndUna
+  const heldBefore = c.sackOk ? highestDelivered(c) : unaBefore
+  const outOfOrder = c.sackOk && seg.options.sack !== undefined && sackedOutOfOrder(c, seg.options.sack, heldBefore)
   const sackNews = c.sackOk && seg.options.sack !== undefined && c.scoreboard.update(seg.options.sack, c.sndUna, c.sndNxt)
   const cc = c.congestion
   const advanced = seqGt(ack, c.sndUna)
   const duplicate = duplicateReported(seg.options.sack, ack)
-  if (duplicate !== undefined && c.sackOk) cc.duplicateReported(duplicate.left, duplicate.right)
+  if (duplicate !== undefined && c.sackOk) {
+    cc.duplicateReported(duplicate.left, duplicate.right)
+    c.rack.dsack(c.sndUna, c.sndNxt)
+  }
   const recovering = cc.inRecovery
   if (c.probeEnd !== undefined) probeEpisode(c, ack, duplicate, advanced || sackNews || seg.payload.length > 0 || window !== c.sndWnd)
   if (advanced) onNewAck(c, seg, now)
@@ -339,22 +317,11 @@ const onAck = (c: Connection, seg: Segment, now: number): boolean => {
     if (cc.inRecovery && !c.sackOk) cc.inflate()
   }
   if (c.ecnOk && (seg.flags & Flags.ECE) !== 0) echoedCongestion(c)
-  // Loss detection: three duplicate ACKs, or enough SACKed above SND.UNA (RFC 6675 IsLost),
-  // or a loss probe SACKed: what was sent before it and is still missing is lost (RFC 8985 §6.2).
-  const lostEdge = c.sackOk ? lostBefore(c) : undefined
-  if (cc.mayRecover(c.sndUna) && c.flight > 0 &&
-    (cc.dupAcks >= DUP_THRESHOLD || (lostEdge !== undefined && seqGt(lostEdge, c.sndUna)))) {
-    c.probeAt = undefined
-    c.probeEnd = undefined // recovery answers the loss a probe showed
-    cc.enterRecovery(c.flight, c.sndNxt, c.sackOk)
-    retransmitFrom(c, c.sndUna, seqMax(seqAdd(c.sndUna, 1), lostEdge ?? c.sndUna))
-    c.rttSeq = undefined
-  } else if (cc.inRecovery && c.rtxLimit !== undefined) {
-    if (lostEdge !== undefined) c.rtxLimit = seqMax(c.rtxLimit, lostEdge)
-    if (sackNews) findLostRetransmissions(c)
-  }
+  if (c.sackOk) rackUpdate(c, unaBefore, heldBefore, outOfOrder, duplicate !== undefined, seg.options.timestamps, now)
+  detectLoss(c, now)
   // A cut proves needless once its recovery is over and D-SACKs covered every retransmission (RFC 3708).
   if ((duplicate !== undefined || (recovering && !cc.inRecovery)) && cc.undoIfSpurious(c.sndUna)) c.cutsUndone++
+  if (recovering && !cc.inRecovery) c.rack.recoveryEnded()
   // Window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2).
   if (seqLt(c.sndWl1, seg.sequenceNumber) || (c.sndWl1 === seg.sequenceNumber && seqLeq(c.sndWl2, ack))) {
     c.sndWnd = window

@@ -194,6 +194,20 @@ export const retransmitFrom = (c: Connection, from: number, limit: number): void
   c.lostAgain.length = 0
 }
 
+/**
+ * The first byte at or after `from` that the receiver is missing and that
+ * no retransmission still in flight carries (RFC 6675 NextSeg sends a
+ * segment again only once, until it is deemed lost again).
+ */
+export const nextHole = (c: Connection, from: number): number => {
+  let hole = c.scoreboard.holeStart(seqMax(from, c.sndUna))
+  for (;;) {
+    const carried = c.retransmitted.find((range) => !seqLt(hole, range.start) && seqLt(hole, range.end))
+    if (carried === undefined) return hole
+    hole = c.scoreboard.holeStart(carried.end)
+  }
+}
+
 /** The next part of a range whose retransmission was lost that is still missing, dropping ranges delivered since. */
 const nextLostAgain = (c: Connection): SendRange | undefined => {
   for (let range = c.lostAgain[0]; range !== undefined; range = c.lostAgain[0]) {
@@ -213,7 +227,7 @@ const sendRetransmission = (c: Connection, now: number, room: number, sack: Read
   const limit = c.rtxLimit
   if (limit === undefined) return undefined
   const again = nextLostAgain(c)
-  const start = again?.start ?? c.scoreboard.holeStart(seqMax(c.rtxNext, c.sndUna))
+  const start = again?.start ?? nextHole(c, c.rtxNext)
   if (again === undefined && (!seqLt(start, limit) || !seqLt(start, c.sndNxt))) return undefined
   const holeEnd = again?.end ?? c.scoreboard.holeEnd(start, c.sndNxt)
   const dataEnd = seqMin(seqMin(holeEnd, c.queuedEnd), seqAdd(start, room))
@@ -228,7 +242,7 @@ const sendRetransmission = (c: Connection, now: number, room: number, sack: Read
     else c.lostAgain[0] = { start: end, end: again.end }
   } else c.rtxNext = end
   if (c.sackOk) {
-    c.retransmitted.push({ start, end, after: c.sndNxt })
+    c.retransmitted.push({ start, end, at: now, order: c.segmentsSent })
     c.congestion.retransmitted(start, end)
   }
   return true
@@ -261,6 +275,7 @@ const sendNewData = (c: Connection, now: number, room: number, burst: number, sa
   const seq = c.sndNxt
   sendData(c, seq, length, fin, now, sack, false)
   c.sndNxt = seqAdd(seq, length + (fin ? 1 : 0))
+  if (c.sackOk) c.rack.sentNew(seq, c.sndNxt, now, c.segmentsSent)
   if (fin) {
     c.finSent = true
     c.finSeq = seqAdd(seq, length)

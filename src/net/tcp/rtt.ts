@@ -14,6 +14,8 @@ export class RttEstimator {
   srtt: number | undefined = undefined
   /** RTT variation. */
   rttvar = 0
+  /** The smallest sample yet (RFC 8985's RACK.min_RTT), `Infinity` before the first. */
+  min = Number.POSITIVE_INFINITY
   private base: number
   private backoffs = 0
   private readonly minMs: number
@@ -33,6 +35,7 @@ export class RttEstimator {
   /** Take an RTT measurement (RFC 6298 (2.2), (2.3)); clears the backoff. */
   sample(rttMs: number): void {
     const r = Math.max(0, rttMs)
+    if (r < this.min) this.min = r
     if (this.srtt === undefined) {
       this.srtt = r
       this.rttvar = r / 2

@@ -74,19 +74,8 @@ export class Scoreboard {
     return n
   }
 
-  /**
-   * RFC 6675 IsLost: the point below which every unSACKed byte has at least
-   * `threshold` SACKed bytes above it and so counts as lost; `undefined` when
-   * fewer than `threshold` bytes are SACKed.
-   */
-  lostEdge(threshold: number): number | undefined {
-    let above = 0
-    for (let i = this.sacked.ranges.length - 1; i >= 0; i--) {
-      const range = this.sacked.ranges[i]!
-      const size = seqDiff(range.right, range.left)
-      if (above + size >= threshold) return (range.right - (threshold - above)) >>> 0
-      above += size
-    }
-    return undefined
+  /** The end of the highest SACKed range, or `undefined` when nothing is SACKed. */
+  get highest(): number | undefined {
+    return this.sacked.ranges.at(-1)?.right
   }
 }

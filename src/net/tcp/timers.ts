@@ -1,12 +1,14 @@
 /**
  * Timer expiry for a connection, the timers being deadlines in the control
  * block: retransmission (RFC 6298 §5, with backoff and a give-up bound;
- * SYN retransmission while opening), the tail loss probe (RFC 8985 §7),
+ * SYN retransmission while opening), RACK's reordering timer (RFC 8985
+ * §6.3), the tail loss probe (RFC 8985 §7),
  * persist (zero-window probes, RFC 9293 §3.8.6.1), delayed ACK, keepalive
  * (RFC 1122 §4.2.3.6) and TIME-WAIT or the FIN-WAIT-2 timeout of a closed
  * connection.
  */
 import type { Connection } from "./connection.ts"
+import { detectLoss } from "./lossDetection.ts"
 import { armLossProbe, mayProbe, probeStart, retransmitFrom, sendProbe, sendSyn, transmit } from "./output.ts"
 
 /**
@@ -44,6 +46,7 @@ const retransmitTimeout = (c: Connection, now: number): void => {
   c.rtxAt = undefined
   c.probeAt = undefined
   c.probeEnd = undefined
+  c.reorderAt = undefined
   // A peer that keeps answering with a zero window is not lost (as Linux does).
   const zeroWindowPeerAlive = c.synchronized && c.sndWnd === 0 && now - c.lastAckReceivedAt < c.config.rtoMaxMs
   if (!zeroWindowPeerAlive) c.retries++
@@ -123,6 +126,10 @@ export const runTimers = (c: Connection, now: number): void => {
   if (c.probeAt !== undefined && stalled(c.probeAt, c.probeRestartedTo, now)) {
     armLossProbe(c, now)
     c.probeRestartedTo = c.probeAt
+  }
+  if (c.reorderAt !== undefined && c.reorderAt <= now) {
+    detectLoss(c, now)
+    transmit(c, now)
   }
   // The probe first: due with the RTO, it stands in for it (and arms it anew).
   if (c.probeAt !== undefined && c.probeAt <= now) lossProbe(c, now)

@@ -95,15 +95,15 @@ describe("engine parts", () => {
     expect(buffer.outOfOrder.blocks(1)).toEqual([{ left: 100, right: 210 }])
   })
 
-  it("the scoreboard finds holes and the RFC 6675 loss boundary", () => {
+  it("the scoreboard finds holes and the highest SACKed byte", () => {
     const board = new Scoreboard(8)
+    expect(board.highest).toBeUndefined()
     expect(board.update([{ left: 2000, right: 3000 }, { left: 4000, right: 6000 }, { left: 0, right: 500 }], 1000, 8000)).toBe(true)
     expect(board.bytes).toBe(3000)
+    expect(board.highest).toBe(6000)
     expect(board.holeStart(1000)).toBe(1000)
     expect(board.holeEnd(1000, 8000)).toBe(2000)
     expect(board.holeStart(2500)).toBe(3000)
-    expect(board.lostEdge(2500)).toBe(2500) // 2000 bytes above 4000, 500 more from 2000..3000
-    expect(board.lostEdge(5000)).toBeUndefined()
     board.advance(3000)
     expect(board.bytes).toBe(2000)
   })

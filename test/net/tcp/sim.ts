@@ -69,6 +69,8 @@ export class Sim {
   record = false
   /** Return false to drop a packet before the wire sees it (targeted losses). */
   filter: (from: Host, segment: Segment) => boolean = () => true
+  /** Called with each packet as it reaches its host (after the wire's losses, duplicates and delays), when set. */
+  arrived: ((to: Host, segment: Segment) => void) | undefined = undefined
   /** Return true to mark an ECN-capable packet Congestion Experienced, as a congested router would (RFC 3168 §5). */
   congested: (from: Host, segment: Segment) => boolean = () => false
   readonly a: Host
@@ -136,6 +138,11 @@ export class Sim {
     }
   }
 
+  /** Deliver a packet's `bytes` from `from` to `to` at virtual time `at`, as the wire would (a packet held back on its way). */
+  deliverAt(to: Host, from: number, bytes: Uint8Array, at: number): void {
+    this.schedule({ at, order: this.order++, to, from, bytes, ecn: 0 })
+  }
+
   /** Deliver raw bytes (a crafted segment) to `to` as from `from`, now. */
   inject(to: Host, from: number, bytes: Uint8Array): void {
     to.engine.input(from, to.address, bytes, this.now, false, 0)
@@ -189,6 +196,7 @@ export class Sim {
       this.now = Math.max(this.now, next)
       if (packet !== undefined && packet <= this.now) {
         const event = this.pop()!
+        if (this.arrived !== undefined) this.arrived(event.to, parse(event.bytes, event.from, event.to.address) as Segment)
         event.to.engine.input(event.from, event.to.address, event.bytes, this.now, false, event.ecn)
       } else {
         this.a.engine.onTimers(this.now)
