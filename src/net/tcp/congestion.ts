@@ -8,7 +8,8 @@
  * window it never tested; it restarts after an idle spell (RFC 5681 §4.1)
  * and is halved by an ECN congestion echo (RFC 3168). A cut for a loss
  * that D-SACKs later show was none (every retransmission since reported
- * received twice: RFC 3708) is undone once its recovery is over, as Linux's
+ * received twice: RFC 3708; or nothing was retransmitted at all) is undone
+ * once its recovery is over, as Linux's
  * `tcp_try_undo_dsack` does (RFC 4015's response: the window and threshold
  * from before the cut); so is a timeout whose first ACK echoes the timestamp
  * of what was sent before it (Eifel, RFC 3522). The window is in bytes.
@@ -40,9 +41,13 @@ class CutUndo {
     this.byTimeout = byTimeout
   }
 
-  /** Whether something was retransmitted and every byte of it was reported received twice. */
+  /**
+   * Whether every byte retransmitted since the cut was reported received
+   * twice; or nothing was (the missing data arrived before its turn came,
+   * as in a batch of ACKs that shows a hole and then its filling).
+   */
   get spurious(): boolean {
-    if (this.retransmitted.isEmpty) return false
+    if (this.retransmitted.isEmpty) return true
     return this.retransmitted.ranges.every((sent) => {
       const twice = this.duplicated.overlap(sent.left, sent.right)
       return twice !== undefined && twice.left === sent.left && twice.right === sent.right
@@ -199,7 +204,7 @@ export class Congestion {
     this.avoidanceAcked = 0
   }
 
-  /** `[start, end)` was retransmitted (with SACK): a cut is undone only if every such range proves needless. */
+  /** `[start, end)` was retransmitted: a cut is undone only if every such range proves needless. */
   retransmitted(start: number, end: number): void {
     if (this.undo !== undefined && !this.undo.retransmitted.add(start, end)) this.undo = undefined
   }

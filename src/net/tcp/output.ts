@@ -241,10 +241,8 @@ const sendRetransmission = (c: Connection, now: number, room: number, sack: Read
     if (end === again.end) c.lostAgain.shift()
     else c.lostAgain[0] = { start: end, end: again.end }
   } else c.rtxNext = end
-  if (c.sackOk) {
-    c.retransmitted.push({ start, end, at: now, order: c.segmentsSent })
-    c.congestion.retransmitted(start, end)
-  }
+  if (c.sackOk) c.retransmitted.push({ start, end, at: now, order: c.segmentsSent })
+  c.congestion.retransmitted(start, end)
   return true
 }
 

@@ -57,6 +57,37 @@ describe("a congestion window cut for a loss", () => {
     expect(client.congestion.ssthresh).toBe(ssthreshAtCut)
   })
 
+  it("is undone when the missing segment arrives in the same batch of ACKs, before it was retransmitted", () => {
+    const sim = new Sim(62, clean)
+    const { client } = establish(sim)
+    client.send(pattern(40 * client.sndMss, 61), sim.now) // a window of 10 segments and more
+    sim.run(() => client.flight === 0 && !client.sendWaiting)
+    const base = client.sndNxt
+    // B's ACKs are held; segment 3 reaches B after 4..9 (B SACKs them, then ACKs all), all within 6 ms.
+    const acks: Array<Uint8Array> = []
+    let late: Uint8Array | undefined
+    sim.filter = (from, seg) => {
+      if (from === sim.b) acks.push(new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length).slice())
+      else if (seg.payload.length > 0 && seqDiff(seg.sequenceNumber, base) === 3 * client.sndMss && late === undefined) {
+        late = new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length).slice()
+      } else return true
+      return false
+    }
+    client.send(pattern(10 * client.sndMss, 62), sim.now)
+    expect(seqDiff(client.sndNxt, base)).toBe(10 * client.sndMss)
+    sim.advance(6)
+    sim.inject(sim.b, sim.a.address, late!)
+    const ssthresh = client.congestion.ssthresh
+    // The device read the ACKs in one batch: the SACKs start a recovery, the last ACK ends it before any output.
+    sim.a.engine.beginBatch()
+    for (const ack of acks) sim.a.engine.input(sim.b.address, sim.a.address, ack, sim.now, false, 0)
+    sim.a.engine.endBatch(sim.now)
+    expect(client.flight).toBe(0)
+    expect(client.retransmissions).toBe(0)
+    expect(client.cutsUndone).toBe(1)
+    expect(client.congestion.ssthresh).toBe(ssthresh)
+  })
+
   it("stands when only some of its retransmissions were needless", () => {
     const { client, ssthreshAtCut } = transfer([20], [22])
     expect(client.retransmissions).toBe(2)
