@@ -15,13 +15,17 @@
  * 6675's rule then. Otherwise it is a quarter of the minimum RTT, times a
  * multiplier that each round with D-SACKs raises (a needless
  * retransmission: the window was too short) and 16 recoveries without
- * reset; never under the clock's 1 ms, nor over SRTT.
+ * reset; never under two ticks of the 1 ms clock, nor over SRTT (unless
+ * SRTT is shorter than that).
  */
 import type { Scoreboard } from "./scoreboard.ts"
 import { seqGt, seqGeq, seqLt, seqMax, seqMin } from "../wire/seq.ts"
 
-/** The clock's granularity, in ms: the shortest reordering window. */
-const GRANULARITY_MS = 1
+/**
+ * The shortest reordering window, in ms: two ticks of the 1 ms clock, as
+ * two readings 1 ms apart may be only a moment apart in fact.
+ */
+const MIN_WINDOW_MS = 2
 /** Recoveries without a D-SACK before the reordering window's multiplier goes back to 1 (RFC 8985 §6.2 step 4). */
 const REORDER_PERSIST = 16
 
@@ -107,8 +111,8 @@ export class Rack {
   /** The reordering window: `plainLoss` when a recovery is under way or DupThresh segments are SACKed. */
   window(plainLoss: boolean, minRtt: number, srtt: number | undefined): number {
     if (!this.reorderingSeen && plainLoss) return 0
-    const wanted = Number.isFinite(minRtt) ? (minRtt / 4) * this.multiplier : GRANULARITY_MS
-    return Math.min(Math.max(wanted, GRANULARITY_MS), Math.max(srtt ?? GRANULARITY_MS, GRANULARITY_MS))
+    const wanted = Number.isFinite(minRtt) ? (minRtt / 4) * this.multiplier : MIN_WINDOW_MS
+    return Math.min(Math.max(wanted, MIN_WINDOW_MS), Math.max(srtt ?? MIN_WINDOW_MS, MIN_WINDOW_MS))
   }
 
   /** Whether data sent as transmission `order` at `at` went out before the delivered data, and if so when it counts as lost. */
