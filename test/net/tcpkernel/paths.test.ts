@@ -1,22 +1,27 @@
 /**
- * A path that reorders our segments (a `Netif` between our stack and the
- * TAP), with the Linux kernel as the receiver, in a namespace the test
- * creates. Undoing a needless window cut (RFC 3708, RFC 4015): one data
- * segment held back until we have retransmitted it reaches the kernel
- * twice, it answers with a D-SACK (`TcpExtTCPDSACKOldSent`), and we restore
- * the window. RACK (RFC 8985): when every 50th segment arrives behind the
+ * Paths that misbehave (a `Netif` between our stack and the TAP), with the
+ * Linux kernel as the receiver, in a namespace the test creates. Undoing a
+ * needless window cut (RFC 3708, RFC 4015): one data segment held back
+ * until we have retransmitted it reaches the kernel twice, it answers with
+ * a D-SACK (`TcpExtTCPDSACKOldSent`), and we restore the window. RACK (RFC 8985): when every 50th segment arrives behind the
  * four after it, the kernel's SACKs show the reordering, and after the
- * first time it costs neither retransmissions nor a lasting window cut. Skipped, with the
- * reason printed, like the other kernel tests.
+ * first time it costs neither retransmissions nor a lasting window cut.
+ * Eifel (RFC 3522): when the kernel's ACKs stall on their way for longer
+ * than our retransmission timeout, the first ACK after it echoes a
+ * timestamp from before it, so the cut is undone and only the segment the
+ * timer sent goes out again. Skipped, with the reason printed, like the
+ * other kernel tests.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import type { Netif } from "../../../src/net/Netif.ts"
+import type { TcpConfig } from "../../../src/net/tcp/config.ts"
+import type { Connection } from "../../../src/net/tcp/connection.ts"
 import { connectionOf, directOnTap, KERNEL, kernelCounter, peer, peerReport, tcpKernelSkipReason } from "./kernel.ts"
 
 const reason = tcpKernelSkipReason()
-if (reason !== undefined) console.log(`skipping the reordering tests: ${reason}`)
+if (reason !== undefined) console.log(`skipping the tests of misbehaving paths: ${reason}`)
 
 const SIZE = 2 * 1024 * 1024
 
@@ -88,16 +93,38 @@ const everyNthLate = (every: number, behind: number) => (tap: Netif["Service"]):
   return { ...tap, writeBatch: (frames) => tap.writeBatch(reorder(frames)), write: (frame) => tap.writeBatch(reorder([frame])) }
 }
 
-/** Our stack on a TAP behind `path` sends SIZE random bytes to the kernel's sink in a fresh namespace; checks they arrived intact. */
-const sendThrough = (path: (tap: Netif["Service"]) => Netif["Service"], port: number) =>
+/**
+ * A path whose frames toward us stop for `ms` once, when the `at`th batch of
+ * them comes (`onSpike` is told when they flow again): a delay spike,
+ * nothing lost.
+ */
+const delaySpike = (at: number, ms: number, onSpike: () => void) => (tap: Netif["Service"]): Netif["Service"] => {
+  let batches = 0
+  const frames = Stream.mapEffect(tap.frames, (batch) =>
+    ++batches === at ? Effect.as(Effect.andThen(Effect.sleep(ms), Effect.sync(onSpike)), batch) : Effect.succeed(batch))
+  return { ...tap, frames }
+}
+
+/**
+ * Our stack (TCP configured by `config`) on a TAP behind `path` sends SIZE
+ * random bytes to the kernel's sink in a fresh namespace, and checks that
+ * they arrived intact; `opened` gets the connection once it is open.
+ */
+const sendThrough = (
+  path: (tap: Netif["Service"]) => Netif["Service"],
+  port: number,
+  config: Partial<TcpConfig> = {},
+  opened: (c: Connection) => void = () => {},
+) =>
   Effect.gen(function* () {
-    const { ns, stack, engine } = yield* directOnTap({}, false, {}, path)
+    const { ns, stack, engine } = yield* directOnTap({ config }, false, {}, path)
     const sink = yield* peer(ns, "sink-listen", KERNEL, port)
     yield* sink.printed("ready")
     const data = randomBytes(SIZE)
     return yield* Effect.scoped(Effect.gen(function* () {
       const flow = yield* stack.tcp.connect({ address: KERNEL, port })
       const c = connectionOf(engine, flow)
+      opened(c)
       yield* flow.write(data)
       yield* flow.shutdown
       const report = yield* peerReport(sink)
@@ -107,7 +134,7 @@ const sendThrough = (path: (tap: Netif["Service"]) => Netif["Service"], port: nu
     }))
   })
 
-describe.skipIf(reason !== undefined)("a path that reorders, with the kernel (root, network namespace)", () => {
+describe.skipIf(reason !== undefined)("paths that reorder or stall, with the kernel (root, network namespace)", () => {
   it.live("a retransmission the kernel reports as needless with a D-SACK gets its window cut undone", () =>
     Effect.gen(function* () {
       const { ns, c } = yield* sendThrough(lateOriginal(40), 5070)
@@ -126,6 +153,18 @@ describe.skipIf(reason !== undefined)("a path that reorders, with the kernel (ro
       // if it comes before the first one's D-SACK is back; the D-SACKs undo the cuts.
       expect(c.retransmissions - c.lossProbes).toBeLessThanOrEqual(2)
       expect(kernelCounter(ns, "TcpExtTCPDSACKOldSent")).toBe(c.retransmissions)
+      expect(c.congestion.ssthresh).toBe(Number.MAX_SAFE_INTEGER)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("ACKs late beyond the retransmission timeout: the timestamps they echo undo the cut (Eifel), without SACK to tell", () =>
+    Effect.gen(function* () {
+      let connection: Connection | undefined
+      let timedOut = false
+      const spike = delaySpike(8, 400, () => (timedOut = (connection?.retries ?? 0) > 0))
+      const { c } = yield* sendThrough(spike, 5072, { sack: false }, (opened) => (connection = opened))
+      expect(timedOut).toBe(true)
+      expect(c.retransmissions).toBe(1) // the segment the timer sent; the late ACKs then covered everything
+      expect(c.cutsUndone).toBe(1)
       expect(c.congestion.ssthresh).toBe(Number.MAX_SAFE_INTEGER)
     }).pipe(Effect.scoped), 60_000)
 })
