@@ -45,8 +45,8 @@ export const negotiate = (c: Connection, syn: Segment): void => {
 /** RTT sample for a SYN answered without retransmission (Karn) or via its echoed timestamp. */
 const sampleHandshake = (c: Connection, seg: Segment, now: number, sentAt: number): void => {
   const ts = seg.options.timestamps
-  if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr))
-  else if (c.retries === 0) c.rtt.sample(now - sentAt)
+  if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr), now)
+  else if (c.retries === 0) c.rtt.sample(now - sentAt, now)
 }
 
 /** The handshake completed: ESTABLISHED (RFC 9293 §3.10.7.3 SYN-SENT, §3.10.7.4 fifth). */
@@ -222,9 +222,9 @@ const onNewAck = (c: Connection, seg: Segment, now: number): void => {
   c.softError = ""
   const ts = seg.options.timestamps
   spuriousTimeout(c, ts)
-  if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr))
+  if (c.tsOk && ts !== undefined && ts.tsEcr !== 0) c.rtt.sample(seqDiff(c.tsVal(now), ts.tsEcr), now)
   else if (c.rttSeq !== undefined && seqGeq(ack, c.rttSeq)) {
-    c.rtt.sample(now - c.rttSentAt)
+    c.rtt.sample(now - c.rttSentAt, now)
     c.rttSeq = undefined
   }
   const cc = c.congestion

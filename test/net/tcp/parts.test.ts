@@ -111,15 +111,27 @@ describe("engine parts", () => {
   it("computes the RTO per RFC 6298 with a floor, backoff and a ceiling", () => {
     const rtt = new RttEstimator(1000, 200, 60_000)
     expect(rtt.rto).toBe(1000)
-    rtt.sample(100)
+    rtt.sample(100, 0)
     expect(rtt.rto).toBe(300) // 100 + 4 × 50
-    for (let i = 0; i < 20; i++) rtt.sample(10)
+    for (let i = 0; i < 20; i++) rtt.sample(10, i)
     expect(rtt.rto).toBe(200)
     rtt.backoff()
     rtt.backoff()
     expect(rtt.rto).toBe(800)
     for (let i = 0; i < 20; i++) rtt.backoff()
     expect(rtt.rto).toBe(60_000)
+  })
+
+  it("keeps the minimum RTT of the last five minutes: a path that grew longer is followed", () => {
+    const rtt = new RttEstimator(1000, 200, 60_000)
+    expect(rtt.min).toBe(Number.POSITIVE_INFINITY)
+    rtt.sample(10, 0)
+    for (let t = 1000; t <= 300_000; t += 1000) rtt.sample(40 + (t % 7000) / 1000, t)
+    expect(rtt.min).toBe(10) // still within the window
+    for (let t = 301_000; t <= 400_000; t += 1000) rtt.sample(40 + (t % 7000) / 1000, t)
+    expect(rtt.min).toBe(40) // the 10 ms sample aged out; the longer path's best remains
+    rtt.sample(5, 400_500)
+    expect(rtt.min).toBe(5)
   })
 
   it("generates ISNs that grow with the clock per tuple and differ between tuples and keys (RFC 6528)", () => {
