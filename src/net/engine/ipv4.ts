@@ -22,7 +22,6 @@ import * as ArpWire from "../wire/arp.ts"
 import * as Ethernet from "../wire/ethernet.ts"
 import * as Icmpv4 from "../wire/icmpv4.ts"
 import * as Ipv4Wire from "../wire/ipv4.ts"
-import { u32 } from "../wire/bytes.ts"
 import * as Tcp from "../wire/tcp.ts"
 import { ArpEngine, ethernetDestination } from "./arp.ts"
 import type { ArpLimits, Failed, Resolved } from "./arp.ts"
@@ -249,9 +248,9 @@ export class Ipv4Engine {
     for (const header of requests) this.sendArp(header)
     for (const failure of failed) this.fail(failure)
     for (const { header, leading } of this.reassembly.expire(now)) {
-      // Bytes 12 and 16 of an IPv4 header: its source and destination.
-      if (u32(header, 16) !== this.iface.cidr.address) continue
-      this.sendError(u32(header, 12), Icmpv4.Type.TimeExceeded, Icmpv4.TimeExceededCode.FragmentReassemblyTimeExceeded, header, leading)
+      const datagram = Ipv4Wire.parseEmbedded(header)
+      if (datagram._tag !== "Ipv4Packet" || datagram.destination !== this.iface.cidr.address) continue
+      this.sendError(datagram.source, Icmpv4.Type.TimeExceeded, Icmpv4.TimeExceededCode.FragmentReassemblyTimeExceeded, header, leading)
     }
   }
 

@@ -8,10 +8,10 @@
  * joins the retransmissions.
  */
 import type { SackBlock, Timestamps } from "../wire/tcp.ts"
-import { seqAdd, seqDiff, seqGt, seqLeq, seqLt, seqMax, seqMin } from "../wire/seq.ts"
+import { seqAdd, seqDiff, seqGt, seqLt, seqMax, seqMin } from "../wire/seq.ts"
 import type { Connection, SendRange } from "./connection.ts"
 import { DUP_THRESHOLD } from "./congestion.ts"
-import { nextHole, probeStart, retransmitFrom } from "./output.ts"
+import { nextHole, probeStart, retransmissionOf, retransmitFrom } from "./output.ts"
 
 /** The end of what the receiver reported holding: SND.UNA, or the end of the highest SACKed range above it. */
 export const highestDelivered = (c: Connection): number => {
@@ -22,10 +22,6 @@ export const highestDelivered = (c: Connection): number => {
 /** Whether every byte of `range` was acknowledged or SACKed. */
 const delivered = (c: Connection, range: SendRange): boolean =>
   !seqLt(c.scoreboard.holeStart(seqMax(range.start, c.sndUna)), range.end)
-
-/** Whether byte `seq` was sent again in the retransmissions still tracked. */
-const retransmittedByte = (c: Connection, seq: number): boolean =>
-  c.retransmitted.some((range) => seqLeq(range.start, seq) && seqLt(seq, range.end))
 
 /**
  * Whether the SACK `blocks` of an ACK (before the scoreboard takes them)
@@ -38,7 +34,7 @@ export const sackedOutOfOrder = (c: Connection, blocks: ReadonlyArray<SackBlock>
     const start = seqMax(left, c.sndUna)
     const end = seqMin(right, heldBefore)
     if (!seqLt(start, end) || c.scoreboard.bytesIn(start, end) === seqDiff(end, start)) return false
-    return !retransmittedByte(c, c.scoreboard.holeStart(start))
+    return retransmissionOf(c, c.scoreboard.holeStart(start)) === undefined
   })
 
 /**
@@ -68,7 +64,7 @@ export const rackUpdate = (
     const ambiguous = now - range.at < c.rtt.min || (c.tsOk && ts !== undefined && seqLt(ts.tsEcr, c.tsVal(range.at)))
     if (!ambiguous) rack.delivered(range.at, range.order, range.end, now)
   }
-  if (outOfOrder || duplicate || (seqGt(heldBefore, unaBefore) && seqGt(c.sndUna, unaBefore) && !retransmittedByte(c, unaBefore))) {
+  if (outOfOrder || duplicate || (seqGt(heldBefore, unaBefore) && seqGt(c.sndUna, unaBefore) && retransmissionOf(c, unaBefore) === undefined)) {
     rack.reorderingSeen = true
   }
 }

@@ -13,7 +13,7 @@
 import type { OptionsInit, SackBlock } from "../wire/tcp.ts"
 import { Flags, MIN_HEADER_LENGTH } from "../wire/tcp.ts"
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax, seqMin } from "../wire/seq.ts"
-import type { Connection, SendRange } from "./connection.ts"
+import type { Connection, SendRange, SentAgain } from "./connection.ts"
 
 /** Bytes the timestamps option takes (NOP, NOP, TS). */
 const TIMESTAMPS_LENGTH = 12
@@ -194,6 +194,10 @@ export const retransmitFrom = (c: Connection, from: number, limit: number): void
   c.lostAgain.length = 0
 }
 
+/** The retransmission still tracked (in flight, not known lost or delivered) that carries byte `seq`, if any. */
+export const retransmissionOf = (c: Connection, seq: number): SentAgain | undefined =>
+  c.retransmitted.find((range) => !seqLt(seq, range.start) && seqLt(seq, range.end))
+
 /**
  * The first byte at or after `from` that the receiver is missing and that
  * no retransmission still in flight carries (RFC 6675 NextSeg sends a
@@ -201,11 +205,10 @@ export const retransmitFrom = (c: Connection, from: number, limit: number): void
  */
 export const nextHole = (c: Connection, from: number): number => {
   let hole = c.scoreboard.holeStart(seqMax(from, c.sndUna))
-  for (;;) {
-    const carried = c.retransmitted.find((range) => !seqLt(hole, range.start) && seqLt(hole, range.end))
-    if (carried === undefined) return hole
+  for (let carried = retransmissionOf(c, hole); carried !== undefined; carried = retransmissionOf(c, hole)) {
     hole = c.scoreboard.holeStart(carried.end)
   }
+  return hole
 }
 
 /** The next part of a range whose retransmission was lost that is still missing, dropping ranges delivered since. */
@@ -273,7 +276,7 @@ const sendNewData = (c: Connection, now: number, room: number, burst: number, sa
   const seq = c.sndNxt
   sendData(c, seq, length, fin, now, sack, false)
   c.sndNxt = seqAdd(seq, length + (fin ? 1 : 0))
-  if (c.sackOk) c.rack.sentNew(seq, c.sndNxt, now, c.segmentsSent)
+  if (c.sackOk) c.rack.sentNew(c.sndNxt, now, c.segmentsSent)
   if (fin) {
     c.finSent = true
     c.finSeq = seqAdd(seq, length)

@@ -39,8 +39,11 @@ const NOTHING: Detection = { edge: undefined, next: undefined }
 
 /** The RACK state of one connection. */
 export class Rack {
-  /** The bursts of new data still unacknowledged, from `head` on, in the order sent (so in sequence order): `[start, end)`, when, and their place in the order of transmission. */
-  private starts: Array<number> = []
+  /**
+   * The bursts of new data still unacknowledged, from `head` on, in the order
+   * sent (so in sequence order, each starting where the one before ended):
+   * where each ended, when it went, and its place in the order of transmission.
+   */
   private ends: Array<number> = []
   private times: Array<number> = []
   private orders: Array<number> = []
@@ -59,9 +62,8 @@ export class Rack {
   /** RACK.dsack_round: SND.NXT when the last D-SACK widened the window; none again until SND.UNA passes it. */
   private dsackRound: number | undefined = undefined
 
-  /** New data `[start, end)` (a FIN counting one) went out at `now`, as transmission number `order`. */
-  sentNew(start: number, end: number, now: number, order: number): void {
-    this.starts.push(start)
+  /** New data up to `end` (a FIN counting one) went out at `now`, as transmission number `order`. */
+  sentNew(end: number, now: number, order: number): void {
     this.ends.push(end)
     this.times.push(now)
     this.orders.push(order)
@@ -71,7 +73,6 @@ export class Rack {
   acked(una: number): void {
     while (this.head < this.ends.length && seqGeq(una, this.ends[this.head]!)) this.head++
     if (this.head > 64 && 2 * this.head > this.ends.length) {
-      this.starts = this.starts.slice(this.head)
       this.ends = this.ends.slice(this.head)
       this.times = this.times.slice(this.head)
       this.orders = this.orders.slice(this.head)
@@ -117,7 +118,12 @@ export class Rack {
 
   /** Whether data sent as transmission `order` at `at` went out before the delivered data, and if so when it counts as lost. */
   deadline(at: number, order: number, reorderWindow: number): number | undefined {
-    return this.xmitAt !== undefined && order < this.xmitOrder ? at + this.rtt + reorderWindow : undefined
+    return this.xmitAt !== undefined && order < this.xmitOrder ? this.lostAt(at, reorderWindow) : undefined
+  }
+
+  /** When data sent at `at` counts as lost, once data sent after it was delivered. */
+  private lostAt(at: number, reorderWindow: number): number {
+    return at + this.rtt + reorderWindow
   }
 
   /**
@@ -133,18 +139,18 @@ export class Rack {
     const last = this.lastBurst((i) => this.orders[i]! <= this.xmitOrder)
     if (last === undefined) return NOTHING
     const limit = this.orders[last] === this.xmitOrder ? seqMin(this.ends[last]!, this.endSeq) : this.ends[last]!
-    const due = this.lastBurst((i) => i <= last && this.times[i]! + this.rtt + reorderWindow <= now)
+    const due = this.lastBurst((i) => i <= last && this.lostAt(this.times[i]!, reorderWindow) <= now)
     const dueEnd = due === undefined ? una : due === last ? limit : this.ends[due]!
     const edge = seqGt(dueEnd, una) && seqLt(scoreboard.holeStart(una), dueEnd) ? dueEnd : undefined
     const waiting = scoreboard.holeStart(seqMax(dueEnd, una))
     const burst = seqLt(waiting, limit) ? this.burstOf(waiting) : undefined
-    return { edge, next: burst === undefined ? undefined : this.times[burst]! + this.rtt + reorderWindow }
+    return { edge, next: burst === undefined ? undefined : this.lostAt(this.times[burst]!, reorderWindow) }
   }
 
-  /** The burst holding byte `seq`, if it is unacknowledged new data. */
+  /** The burst holding byte `seq` (at or above SND.UNA), if it is unacknowledged new data: the first to end after it. */
   private burstOf(seq: number): number | undefined {
-    const i = this.lastBurst((j) => !seqGt(this.starts[j]!, seq))
-    return i !== undefined && seqLt(seq, this.ends[i]!) ? i : undefined
+    const i = (this.lastBurst((j) => !seqLt(seq, this.ends[j]!)) ?? this.head - 1) + 1
+    return i < this.ends.length ? i : undefined
   }
 
   /** The last burst for which `holds` is true, when it holds for a prefix of the bursts (a binary search). */

@@ -35,6 +35,10 @@ const dataSequence = (frame: Uint8Array): number | undefined => {
   return payload > 0 ? view.getUint32(tcp + 4) : undefined
 }
 
+/** `tap` with every batch of frames we send rearranged by `reorder` on its way. */
+const reordering = (tap: Netif["Service"], reorder: (frames: ReadonlyArray<Uint8Array>) => ReadonlyArray<Uint8Array>): Netif["Service"] =>
+  ({ ...tap, writeBatch: (frames) => tap.writeBatch(reorder(frames)), write: (frame) => tap.writeBatch(reorder([frame])) })
+
 /**
  * A path that holds our `nth` data segment back until a segment with its
  * sequence number (our retransmission) has gone out, and sends it right
@@ -60,7 +64,7 @@ const lateOriginal = (nth: number) => (tap: Netif["Service"]): Netif["Service"] 
     }
     return out
   }
-  return { ...tap, writeBatch: (frames) => tap.writeBatch(reorder(frames)), write: (frame) => tap.writeBatch(reorder([frame])) }
+  return reordering(tap, reorder)
 }
 
 /** A path that sends every `every`th data segment after the `behind` data segments that follow it (or last in its batch of frames, if fewer follow). */
@@ -90,7 +94,7 @@ const everyNthLate = (every: number, behind: number) => (tap: Netif["Service"]):
     held = undefined
     return out
   }
-  return { ...tap, writeBatch: (frames) => tap.writeBatch(reorder(frames)), write: (frame) => tap.writeBatch(reorder([frame])) }
+  return reordering(tap, reorder)
 }
 
 /**
