@@ -8,6 +8,9 @@
  * at start() and reused: the callback copies what it keeps, and no memory
  * is allocated per wake-up) and calls JavaScript once through
  * napi_make_callback with (data: ArrayBuffer, lengths: Uint32Array, errno).
+ * With a ring (uring.h; the default where the kernel allows io_uring) the
+ * reads of a wake-up, and the writes of a write() call, go in batches of a
+ * system call each rather than one per frame.
  * Send: write(handle, frames, start) writes an array of Uint8Array frames in
  * one call and stops at the first error (EAGAIN: waitWritable(handle, cb)
  * calls back once when the fd can take more). pause/resume stop and restart
@@ -58,10 +61,13 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "uring.h"
+
 #define MAX_BATCH 64
 #define CHECKSUM_VERIFIED 0x80000000u  /* flag in a frame's length: its TCP/UDP checksum is known good */
 #define SLOT (14 + 65535 + 1)          /* largest frame accepted per read: a whole IPv4 packet */
 #define SCRATCH (256 * 1024 + SLOT)
+#define HEADER_ROOM (14 + 60 + 60)    /* a segment's Ethernet, IPv4 and TCP headers, or a virtio-net header */
 
 enum kind { KIND_TAP = 0, KIND_PACKET = 1 };
 
@@ -88,6 +94,14 @@ typedef struct device {
   uint8_t *scratch;                    /* the data of `scratch_buffer` */
   napi_ref scratch_buffer;             /* the receive ArrayBuffer, from start() */
   uint32_t lengths[MAX_BATCH];
+  /* Writes gathered for one uring_writev() (with a ring), or the one being written (without). */
+  uring *ring;                         /* NULL: a writev() per frame */
+  unsigned gathered;
+  uring_io writes[URING_BATCH];
+  uint8_t headers[URING_BATCH][HEADER_ROOM];
+  struct { const uint8_t *frame; size_t size, offset; uint32_t index; } origin[URING_BATCH];
+  uint32_t failed_index;               /* after a write error: the index (in write()'s array) of the frame that failed */
+  unsigned read_hint;                  /* with a ring: how many frames the last wake-up read */
 } device;
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -166,6 +180,9 @@ static void close_device(device *d) {
   uv_close((uv_handle_t *)d->poll, on_poll_closed);
   close(d->fd);
   d->fd = -1;
+  uring_close(d->ring);
+  d->ring = NULL;
+  d->gathered = 0;
 }
 
 /* Node is shutting down with the device open: release while env is valid. */
@@ -333,6 +350,54 @@ static int write_parts(int fd, const struct iovec *parts, int count) {
   return n < 0 ? errno : 0;
 }
 
+/* ---- sending: frame by frame, or in batches through a ring ------------- */
+
+/* Where the next write's header (a segment's headers, a virtio-net header) is built: its slot of the batch. */
+static uint8_t *header_room(device *d) { return d->headers[d->gathered]; }
+
+/* After a failed write: which frame of write()'s array it came from; a cut stopped by EAGAIN resumes at its segment. */
+static void note_failure(device *d, unsigned slot, int err) {
+  d->failed_index = d->origin[slot].index;
+  if ((err == EAGAIN || err == EWOULDBLOCK) && d->origin[slot].frame != NULL) {
+    d->resume_frame = d->origin[slot].frame;
+    d->resume_size = d->origin[slot].size;
+    d->resume_offset = d->origin[slot].offset;
+  }
+}
+
+/* Runs the writes gathered for the ring, in order; 0, or the errno of the first that failed (none after it ran). */
+static int flush_writes(device *d) {
+  unsigned count = d->gathered, failed = 0;
+  d->gathered = 0;
+  if (count == 0) return 0;
+  int err = uring_writev(d->ring, d->fd, d->writes, count, &failed);
+  if (err != 0) note_failure(d, failed, err);
+  return err;
+}
+
+/*
+ * One frame's write of `parts` (a header in header_room(d), if any), made
+ * from frames[index] of write()'s array; for a segment of a cut frame,
+ * `cut` is that frame (`size` bytes) and `offset` the segment's place in its
+ * data. Without a ring it is written at once; with one it is queued and the
+ * batch runs when full. 0 or an errno (d->failed_index then set).
+ */
+static int gather(device *d, const struct iovec *parts, int count, uint32_t index, const uint8_t *cut, size_t size, size_t offset) {
+  unsigned slot = d->gathered++;
+  uring_io *w = &d->writes[slot];
+  memcpy(w->parts, parts, (size_t)count * sizeof *parts);
+  w->count = count;
+  d->origin[slot].frame = cut;
+  d->origin[slot].size = size;
+  d->origin[slot].offset = offset;
+  d->origin[slot].index = index;
+  if (d->ring != NULL) return d->gathered < URING_BATCH ? 0 : flush_writes(d);
+  d->gathered = 0;
+  int err = write_parts(d->fd, w->parts, count);
+  if (err != 0) note_failure(d, slot, err);
+  return err;
+}
+
 static void put16(uint8_t *p, size_t value) {
   p[0] = (uint8_t)(value >> 8);
   p[1] = (uint8_t)value;
@@ -353,25 +418,24 @@ static void put16(uint8_t *p, size_t value) {
  *   the last segment and CWR on the first only (as TSO does). Each segment
  *   is written on its own, its header from a small buffer and its data from
  *   the frame, without a copy.
- * Anything else goes as it is. Returns 0 or an errno. After EAGAIN in the
- * middle of a cut, writing the same frame again resumes at the segment
- * that failed, so none goes out twice.
+ * Anything else goes as it is. Each write goes through gather() (frames[index]
+ * of write()'s array). Returns 0 or an errno. After EAGAIN in the middle of
+ * a cut, writing the same frame again resumes at the segment that failed,
+ * so none goes out twice.
  */
-static int software_write(device *d, uint8_t *f, size_t n) {
+static int software_write(device *d, uint8_t *f, size_t n, uint32_t index) {
   struct iovec whole = {f, n};
   transport t;
-  if (!find_transport(f, n, &t)) return write_parts(d->fd, &whole, 1);
+  if (!find_transport(f, n, &t)) return gather(d, &whole, 1, index, NULL, 0, 0);
   size_t ihl = t.ihl, start = t.start, doff = t.doff;
   if (!to_segment(&t, d->mtu)) {
     f[start + t.field] = f[start + t.field + 1] = 0;
     uint16_t sum = fold_complement(pseudo_header_sum(f, &t, t.total - ihl) + sum_words(f + start, t.total - ihl));
     if (t.protocol == 17 && sum == 0) sum = 0xffff; /* a UDP sum of zero is sent as all ones (RFC 768) */
     memcpy(f + start + t.field, &sum, 2);
-    return write_parts(d->fd, &whole, 1);
+    return gather(d, &whole, 1, index, NULL, 0, 0);
   }
   size_t headers = start + doff, mss = (size_t)d->mtu - ihl - doff, data = t.total - ihl - doff;
-  uint8_t h[14 + 60 + 60];
-  memcpy(h, f, headers);
   uint32_t sequence;
   memcpy(&sequence, f + start + 4, 4);
   sequence = ntohl(sequence);
@@ -381,6 +445,8 @@ static int software_write(device *d, uint8_t *f, size_t n) {
   d->resume_frame = NULL;
   for (; offset < data; offset += mss) {
     size_t length = data - offset < mss ? data - offset : mss;
+    uint8_t *h = header_room(d);
+    memcpy(h, f, headers);
     put16(h + 16, ihl + doff + length);
     put16(h + 18, identification + offset / mss);
     h[24] = h[25] = 0;
@@ -394,15 +460,8 @@ static int software_write(device *d, uint8_t *f, size_t n) {
                                    sum_words(f + headers + offset, length));
     memcpy(h + start + 16, &sum, 2);
     struct iovec parts[2] = {{h, headers}, {f + headers + offset, length}};
-    int err = write_parts(d->fd, parts, 2);
-    if (err != 0) {
-      if (err == EAGAIN || err == EWOULDBLOCK) {
-        d->resume_frame = f;
-        d->resume_size = n;
-        d->resume_offset = offset;
-      }
-      return err;
-    }
+    int err = gather(d, parts, 2, index, f, n, offset);
+    if (err != 0) return err;
   }
   return 0;
 }
@@ -410,6 +469,16 @@ static int software_write(device *d, uint8_t *f, size_t n) {
 /* ---- receive ----------------------------------------------------------- */
 
 static int is_transient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+
+/*
+ * Whether the transport checksum of a frame read (with `header`, under the
+ * kernel's offload) is right: the kernel checked it, or it is completed here.
+ */
+static int known_good(const device *d, const struct virtio_net_hdr *header, uint8_t *frame, size_t n) {
+  return d->offload == OFFLOAD_KERNEL &&
+      ((header->flags & VIRTIO_NET_HDR_F_DATA_VALID) ||
+       ((header->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && complete_checksum(frame, n, header->csum_start, header->csum_offset)));
+}
 
 /* Reads up to MAX_BATCH frames; returns the count, *err = 0 or a hard errno. */
 static int drain(device *d, size_t *used, int *err) {
@@ -425,14 +494,58 @@ static int drain(device *d, size_t *used, int *err) {
       if (!is_transient(errno)) *err = errno;
       break;
     }
-    /* The transport checksum is right: the kernel checked it, or we just completed it. */
-    int verified = d->offload == OFFLOAD_KERNEL &&
-        ((header.flags & VIRTIO_NET_HDR_F_DATA_VALID) ||
-         ((header.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-          complete_checksum(d->scratch + *used, (size_t)n, header.csum_start, header.csum_offset)));
-    d->lengths[count++] = (uint32_t)n | (verified ? CHECKSUM_VERIFIED : 0);
+    d->lengths[count++] = (uint32_t)n | (known_good(d, &header, d->scratch + *used, (size_t)n) ? CHECKSUM_VERIFIED : 0);
     *used += (size_t)n;
   }
+  return count;
+}
+
+/*
+ * drain() with a ring: rounds of readv()s, a system call each, into the
+ * scratch slots (each frame then moved down to follow the one before).
+ * The first round has as many reads as the last wake-up found frames (4 to
+ * 32), each next one twice as many, until a read finds the device empty.
+ */
+static int drain_ring(device *d, size_t *used, int *err) {
+  struct virtio_net_hdr headers[MAX_BATCH];
+  uring_io reads[MAX_BATCH];
+  int results[MAX_BATCH];
+  int count = 0, empty = 0;
+  unsigned want = d->read_hint < 4 ? 4 : d->read_hint > 32 ? 32 : d->read_hint;
+  *used = 0;
+  *err = 0;
+  while (!empty && *err == 0) {
+    unsigned n = want, room = (unsigned)((SCRATCH - *used) / SLOT);
+    if (n > (unsigned)(MAX_BATCH - count)) n = (unsigned)(MAX_BATCH - count);
+    if (n > room) n = room;
+    if (n == 0) break;
+    uint8_t *base = d->scratch + *used;
+    for (unsigned i = 0; i < n; i++) {
+      struct iovec header = {&headers[i], sizeof headers[i]}, slot = {base + (size_t)i * SLOT, SLOT};
+      reads[i].parts[0] = d->offload == OFFLOAD_KERNEL ? header : slot;
+      reads[i].parts[1] = slot;
+      reads[i].count = d->offload == OFFLOAD_KERNEL ? 2 : 1;
+    }
+    int failed = uring_run(d->ring, d->fd, IORING_OP_READV, reads, n, 0, results);
+    if (failed != 0) {
+      if (!is_transient(failed)) *err = failed;
+      break;
+    }
+    for (unsigned i = 0; i < n; i++) {
+      ssize_t got = results[i] - (d->offload == OFFLOAD_KERNEL ? (ssize_t)sizeof headers[i] : 0);
+      if (results[i] < 0 || got <= 0) {
+        empty = 1;
+        if (results[i] < 0 && !is_transient(-results[i]) && *err == 0) *err = -results[i];
+        continue;
+      }
+      uint8_t *frame = d->scratch + *used;
+      memmove(frame, base + (size_t)i * SLOT, (size_t)got);
+      d->lengths[count++] = (uint32_t)got | (known_good(d, &headers[i], frame, (size_t)got) ? CHECKSUM_VERIFIED : 0);
+      *used += (size_t)got;
+    }
+    want = n * 2;
+  }
+  d->read_hint = (unsigned)count;
   return count;
 }
 
@@ -487,7 +600,7 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
   if (d->closing || !d->reading || !(events & UV_READABLE)) return;
   size_t used;
   int err;
-  int count = drain(d, &used, &err);
+  int count = d->ring != NULL ? drain_ring(d, &used, &err) : drain(d, &used, &err);
   if (count > 0 || err) deliver(d, count, err);
 }
 
@@ -523,11 +636,13 @@ static device *get_device(napi_env env, napi_value value) {
 }
 
 /*
- * Wraps an open fd into a device + JS result {handle, name, mac, mtu, offload}
- * (offload: TCP frames up to a whole packet and unsummed frames may be
- * written); `mtu_override` >= 68 replaces the interface's.
+ * Wraps an open fd into a device + JS result {handle, name, mac, mtu,
+ * offload, ring} (offload: TCP frames up to a whole packet and unsummed
+ * frames may be written; ring: each write() runs its frames through an
+ * io_uring, as asked by `ring` and where the kernel allows it);
+ * `mtu_override` >= 68 replaces the interface's.
  */
-static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload offload, int mtu_override, const char *name) {
+static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload offload, int mtu_override, int ring, const char *name) {
   device *d = calloc(1, sizeof *d);
   uv_poll_t *poll = malloc(sizeof *poll);
   uv_loop_t *loop = NULL;
@@ -561,8 +676,13 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload
     close(probe);
   }
   d->mtu = mtu_override >= 68 ? mtu_override : mtu;
+  d->ring = ring ? uring_open() : NULL;
+  if (d->ring != NULL && !uring_usable(d->ring, fd)) {
+    uring_close(d->ring);
+    d->ring = NULL;
+  }
 
-  napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload;
+  napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload, js_ring;
   void *mac_data = NULL;
   if (napi_create_object(env, &resource) != napi_ok ||
       napi_create_reference(env, resource, 1, &d->resource) != napi_ok ||
@@ -586,6 +706,8 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload
   CHECK(env, napi_set_named_property(env, result, "mac", js_mac));
   CHECK(env, napi_get_boolean(env, offload != OFFLOAD_NONE, &js_offload));
   CHECK(env, napi_set_named_property(env, result, "offload", js_offload));
+  CHECK(env, napi_get_boolean(env, d->ring != NULL, &js_ring));
+  CHECK(env, napi_set_named_property(env, result, "ring", js_ring));
   return result;
 }
 
@@ -620,21 +742,24 @@ static int get_offload_arg(napi_env env, size_t argc, napi_value *argv, enum off
 }
 
 /*
- * openTap(name, offload, mtu): creates the TAP if missing, or attaches to an
- * existing one; offload as at the top (the kernel's: virtio-net headers and
- * TSO); `mtu` (optional) replaces the interface's as the size TCP frames
- * are segmented to.
+ * openTap(name, offload, mtu, ring): creates the TAP if missing, or attaches
+ * to an existing one; offload as at the top (the kernel's: virtio-net
+ * headers and TSO); `mtu` (optional) replaces the interface's as the size
+ * TCP frames are segmented to; `ring` (default true): write through an
+ * io_uring where the kernel allows it (uring.h).
  */
 static napi_value js_open_tap(napi_env env, napi_callback_info info) {
   char name[IFNAMSIZ] = {0};
   if (!get_name_arg(env, info, name)) return NULL;
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   enum offload offload;
   int32_t mtu = 0;
+  bool ring = true;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (!get_offload_arg(env, argc, argv, &offload)) return NULL;
   if (argc >= 3) napi_get_value_int32(env, argv[2], &mtu);
+  if (argc >= 4) napi_get_value_bool(env, argv[3], &ring);
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     throw_errno(env, errno, "open", "/dev/net/tun");
@@ -653,7 +778,7 @@ static napi_value js_open_tap(napi_env env, napi_callback_info info) {
     throw_errno(env, err, step, name);
     return NULL;
   }
-  return make_device(env, fd, KIND_TAP, offload, mtu, ifr.ifr_name);
+  return make_device(env, fd, KIND_TAP, offload, mtu, ring, ifr.ifr_name);
 }
 
 /*
@@ -672,24 +797,26 @@ static void disable_gro(int fd, const char *name) {
 }
 
 /*
- * openPacket(name, offload, mtu): an AF_PACKET raw socket bound to an
+ * openPacket(name, offload, mtu, ring): an AF_PACKET raw socket bound to an
  * existing interface. With the kernel's offload, frames carry virtio-net
  * headers (PACKET_VNET_HDR) as on a TAP with offload: the kernel segments
  * our TCP frames bigger than the MTU and completes our checksums (the NIC
  * does if it can), and the interface's GRO is left as it is, merged
  * segments reaching us with their checksums vouched for. Otherwise the
- * interface's GRO is turned off. `mtu` as for openTap.
+ * interface's GRO is turned off. `mtu` and `ring` as for openTap.
  */
 static napi_value js_open_packet(napi_env env, napi_callback_info info) {
   char name[IFNAMSIZ] = {0};
   if (!get_name_arg(env, info, name)) return NULL;
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   enum offload offload;
   int32_t mtu = 0;
+  bool ring = true;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (!get_offload_arg(env, argc, argv, &offload)) return NULL;
   if (argc >= 3) napi_get_value_int32(env, argv[2], &mtu);
+  if (argc >= 4) napi_get_value_bool(env, argv[3], &ring);
   unsigned int ifindex = if_nametoindex(name);
   if (ifindex == 0) {
     throw_errno(env, errno, "if_nametoindex", name);
@@ -723,7 +850,7 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (offload != OFFLOAD_KERNEL) disable_gro(fd, name);
-  return make_device(env, fd, KIND_PACKET, offload, mtu, name);
+  return make_device(env, fd, KIND_PACKET, offload, mtu, ring, name);
 }
 
 /*
@@ -790,17 +917,20 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
     void *data;
     CHECK(env, napi_get_element(env, argv[1], next, &element));
     if (napi_get_typedarray_info(env, element, &type, &size, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+      flush_writes(d); /* the frames before it go, as they would have one by one */
       napi_throw_type_error(env, "ERR_TAP_ARG", "tap.node: write() expects an array of Uint8Array frames");
       return NULL;
     }
-    struct virtio_net_hdr header;
-    struct iovec parts[2] = {{&header, sizeof header}, {data, size}};
-    if (d->offload == OFFLOAD_KERNEL) offload_header(d, data, size, &header);
-    err = d->offload == OFFLOAD_SOFTWARE ? software_write(d, data, size)
-        : d->offload == OFFLOAD_KERNEL ? write_parts(d->fd, parts, 2)
-        : write_parts(d->fd, parts + 1, 1);
+    struct virtio_net_hdr *header = (struct virtio_net_hdr *)header_room(d);
+    struct iovec parts[2] = {{header, sizeof *header}, {data, size}};
+    if (d->offload == OFFLOAD_KERNEL) offload_header(d, data, size, header);
+    err = d->offload == OFFLOAD_SOFTWARE ? software_write(d, data, size, next)
+        : d->offload == OFFLOAD_KERNEL ? gather(d, parts, 2, next, NULL, 0, 0)
+        : gather(d, parts + 1, 1, next, NULL, 0, 0);
     if (err != 0) break;
   }
+  if (err == 0) err = flush_writes(d);
+  if (err != 0) next = d->failed_index;
   napi_value result, js_done, js_err;
   CHECK(env, napi_create_object(env, &result));
   CHECK(env, napi_create_uint32(env, next > start ? next - start : 0, &js_done));

@@ -47,6 +47,8 @@ interface OpenedDevice {
   readonly mac: Uint8Array
   /** TCP segmentation and checksum offload, the kernel's or the addon's: TCP frames up to a whole packet may be written, unsummed. */
   readonly offload: boolean
+  /** Frames are read and written in batches through an io_uring, a system call per batch (see `NetifTapOptions.ioUring`). */
+  readonly ring: boolean
 }
 
 /** Who segments our TCP frames and completes their checksums: the kernel (true), the addon ("software") or the stack (false). */
@@ -54,8 +56,8 @@ export type TapOffload = boolean | "software"
 
 /** The JavaScript face of `build/tap.node`. */
 export interface TapAddon {
-  readonly openTap: (name: string, offload?: TapOffload, mtu?: number) => OpenedDevice
-  readonly openPacket: (name: string, offload?: TapOffload, mtu?: number) => OpenedDevice
+  readonly openTap: (name: string, offload?: TapOffload, mtu?: number, ring?: boolean) => OpenedDevice
+  readonly openPacket: (name: string, offload?: TapOffload, mtu?: number, ring?: boolean) => OpenedDevice
   readonly start: (handle: Handle, onFrames: (data: ArrayBuffer, lengths: Uint32Array, errno: number) => void) => void
   readonly pause: (handle: Handle) => void
   readonly resume: (handle: Handle) => void
@@ -110,6 +112,15 @@ export interface NetifTapOptions {
   readonly offload?: TapOffload
   /** Received batches buffered before the device is paused (default 256). */
   readonly rxQueueBatches?: number
+  /**
+   * Read and write frames in batches through an io_uring: a system call per
+   * batch instead of one per frame, each still one frame for the device
+   * (on a virtual machine a system call can cost more than the kernel's
+   * handling of the frame). Default true; where the kernel has no io_uring
+   * or refuses it (seccomp, `kernel.io_uring_disabled`), frames go one
+   * system call each, as with false.
+   */
+  readonly ioUring?: boolean
   /** Path of `tap.node`; default: `build/tap.node` in the package root. */
   readonly addonPath?: string
 }
@@ -196,7 +207,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
     }
     const device = yield* Effect.acquireRelease(
       Effect.try({
-        try: () => (kind === "tap" ? addon.openTap : addon.openPacket)(options.name, offload, options.mtu ?? 0),
+        try: () => (kind === "tap" ? addon.openTap : addon.openPacket)(options.name, offload, options.mtu ?? 0, options.ioUring ?? true),
         catch: (cause) => openFailure(options.name, kind, describe, cause),
       }),
       (device) => Effect.sync(() => addon.close(device.handle)),
@@ -332,7 +343,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         const sendable = refused.length === 0 ? frames : frames.filter((frame) => sizeProblem(frame) === undefined)
         return send(sendable, 0, refused)
       })
-    yield* Effect.logDebug(`netif ${kind} ${device.name} open (max ${ETHERNET_HEADER + mtu}-byte frames)`)
+    yield* Effect.logDebug(`netif ${kind} ${device.name} open (max ${ETHERNET_HEADER + mtu}-byte frames, ${device.ring ? "batched through io_uring" : "a system call per frame"})`)
     return Netif.of({
       mac,
       mtu,

@@ -1,13 +1,16 @@
 /**
  * The native addon's contract, against a real TAP in a throw-away namespace:
  * batching per wake-up, pause/resume, batched writes, safe close, and the
- * `Netif` layer's backpressure. Skipped (reason printed) where it cannot run.
+ * `Netif` layer's backpressure; each twice, with frames read and written
+ * through an io_uring (where the kernel allows it) and a system call per
+ * frame. Skipped (reason printed) where it cannot run.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
+import { existsSync, readFileSync } from "node:fs"
 import { Netif } from "../../../src/net/Netif.ts"
 import { layerTap, loadTapAddon } from "../../../src/net/NetifTap.ts"
-import type { TapAddon } from "../../../src/net/NetifTap.ts"
+import type { TapAddon, TapOffload } from "../../../src/net/NetifTap.ts"
 import { kernelRxPackets, kernelSends, kernelSkipReason, moveIntoNamespace, scratchNamespace } from "./netns.ts"
 import { BROADCAST, testFrame } from "./frames.ts"
 
@@ -20,14 +23,44 @@ const waitUntil = (done: () => boolean, ms = 3000) =>
     for (let waited = 0; waited < ms && !done(); waited += 20) yield* Effect.sleep("20 millis")
   })
 
-/** Opens a TAP through the addon (closed on release) and moves it into a fresh namespace. */
-const openedTap = Effect.gen(function* () {
-  const addon = yield* loadTapAddon()
-  const { ns, ifname } = yield* scratchNamespace
-  const device = yield* Effect.acquireRelease(Effect.sync(() => addon.openTap(ifname)), (d) => Effect.sync(() => addon.close(d.handle)))
-  yield* moveIntoNamespace(ns, ifname, "10.77.0.1/24")
-  return { addon, device, ns, ifname }
-})
+/** Whether this kernel lets us use io_uring (kernels before 6.6 have no switch and allow it). */
+const ioUringAllowed = !existsSync("/proc/sys/kernel/io_uring_disabled") ||
+  readFileSync("/proc/sys/kernel/io_uring_disabled", "utf8").trim() === "0"
+
+/** Opens a TAP through the addon (`offload`, through a ring or not; closed on release) and moves it into a fresh namespace. */
+const openedTap = (ring: boolean, offload: TapOffload = false) =>
+  Effect.gen(function* () {
+    const addon = yield* loadTapAddon()
+    const { ns, ifname } = yield* scratchNamespace
+    const device = yield* Effect.acquireRelease(
+      Effect.sync(() => addon.openTap(ifname, offload, 0, ring)),
+      (d) => Effect.sync(() => addon.close(d.handle)),
+    )
+    expect(device.ring).toBe(ring && ioUringAllowed)
+    yield* moveIntoNamespace(ns, ifname, "10.77.0.1/24")
+    return { addon, device, ns, ifname }
+  })
+
+/** An Ethernet + IPv4 + TCP frame (20-byte headers) carrying `data` bytes, for the addon to cut. */
+const tcpFrame = (data: number, sequence: number): Uint8Array => {
+  const frame = new Uint8Array(14 + 40 + data)
+  const view = new DataView(frame.buffer)
+  frame.set(BROADCAST, 0)
+  frame.set(Uint8Array.of(2, 0, 0, 0, 0, 9), 6)
+  view.setUint16(12, 0x0800)
+  view.setUint8(14, 0x45)
+  view.setUint16(16, 40 + data)
+  view.setUint8(22, 64)
+  view.setUint8(23, 6)
+  frame.set(Uint8Array.of(10, 77, 0, 9, 10, 77, 0, 1), 26)
+  view.setUint16(34, 40000)
+  view.setUint16(36, 9)
+  view.setUint32(38, sequence)
+  view.setUint8(46, 5 << 4)
+  view.setUint8(47, 0x10)
+  view.setUint16(48, 65535)
+  return frame
+}
 
 /** Records every callback of the addon as the list of frame first-payload bytes. */
 const recordBatches = (addon: TapAddon, handle: Parameters<TapAddon["start"]>[0], after?: () => void) => {
@@ -42,10 +75,13 @@ const recordBatches = (addon: TapAddon, handle: Parameters<TapAddon["start"]>[0]
   return batches
 }
 
-describe.skipIf(reason !== undefined)("tap.node addon (root, network namespace)", () => {
+describe.skipIf(reason !== undefined).each([
+  { ring: true, io: "batched through io_uring" },
+  { ring: false, io: "a system call per frame" },
+])("tap.node addon (root, network namespace), $io", ({ ring }) => {
   it.live("one wake-up drains many frames into one callback; pause keeps them in the kernel until resume", () =>
     Effect.gen(function* () {
-      const { addon, device, ns, ifname } = yield* openedTap
+      const { addon, device, ns, ifname } = yield* openedTap(ring)
       const batches = recordBatches(addon, device.handle)
       addon.pause(device.handle)
       yield* kernelSends(ns, ifname, 40)
@@ -59,7 +95,7 @@ describe.skipIf(reason !== undefined)("tap.node addon (root, network namespace)"
 
   it.live("write sends a batch in one call; the kernel counts every frame", () =>
     Effect.gen(function* () {
-      const { addon, device, ns, ifname } = yield* openedTap
+      const { addon, device, ns, ifname } = yield* openedTap(ring)
       const before = kernelRxPackets(ns, ifname)
       const frames = Array.from({ length: 5 }, (_, i) => testFrame(BROADCAST, Uint8Array.of(2, 0, 0, 0, 0, 9), i))
       expect(addon.write(device.handle, frames, 0)).toEqual({ done: 5, errno: 0 })
@@ -67,12 +103,24 @@ describe.skipIf(reason !== undefined)("tap.node addon (root, network namespace)"
       expect(kernelRxPackets(ns, ifname) - before).toBe(7)
       const tooShort = addon.write(device.handle, [frames[0]!, new Uint8Array(4), frames[1]!], 0)
       expect(tooShort).toEqual({ done: 1, errno: addon.errno.EINVAL })
+      // Writing stops at the refused frame: the one after it did not go out.
+      expect(kernelRxPackets(ns, ifname) - before).toBe(8)
       expect(() => addon.write(device.handle, [new Uint16Array(32) as unknown as Uint8Array], 0)).toThrow(TypeError)
+    }).pipe(Effect.scoped))
+
+  it.live("one write of cut frames, more segments than a ring batch, puts every segment on the device", () =>
+    Effect.gen(function* () {
+      const { addon, device, ns, ifname } = yield* openedTap(ring, "software")
+      const before = kernelRxPackets(ns, ifname)
+      // 1460 bytes of data per segment at MTU 1500: 4 frames of 42 segments, 168 writes.
+      const frames = Array.from({ length: 4 }, (_, i) => tcpFrame(42 * 1460, i * 42 * 1460))
+      expect(addon.write(device.handle, frames, 0)).toEqual({ done: 4, errno: 0 })
+      expect(kernelRxPackets(ns, ifname) - before).toBe(168)
     }).pipe(Effect.scoped))
 
   it.live("close from inside the callback, and twice, is safe; a closed handle throws EBADF", () =>
     Effect.gen(function* () {
-      const { addon, device, ns, ifname } = yield* openedTap
+      const { addon, device, ns, ifname } = yield* openedTap(ring)
       const batches = recordBatches(addon, device.handle, () => addon.close(device.handle))
       yield* kernelSends(ns, ifname, 10)
       yield* waitUntil(() => batches.length > 0)
@@ -101,6 +149,6 @@ describe.skipIf(reason !== undefined)("tap.node addon (root, network namespace)"
         )
         expect(received.map((frame) => frame[14])).toEqual([...Array(10).keys(), ...Array(10).keys(), ...Array(10).keys()])
         expect((yield* netif.stats).rxDrops).toBe(0)
-      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: ifname, rxQueueBatches: 1 })))
+      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: ifname, rxQueueBatches: 1, ioUring: ring })))
     }).pipe(Effect.scoped))
 })
