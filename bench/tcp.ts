@@ -24,9 +24,8 @@
  * - kernel: the kernel's own stack in a second namespace, over a veth pair
  *   (the reference; its offloads left as they are);
  * - ceiling: bench/tapEcho.ts, 1514-byte frames echoed through the addon
- *   (its reads and writes batched through io_uring, as our stack's are; the
- *   echo then keeps up with the kernel-side Python sender, so the ceiling is
- *   about the rate that sender offers).
+ *   (its reads and writes batched through io_uring, as our stack's are),
+ *   flooded by bench/flood.c so that the echo, not the sender, is the limit.
  *
  * The kernel side always runs `bench/lwip/transfer.c` built plainly. Each
  * bulk run moves data one way for SECONDS (sender: 256 KiB writes), rate

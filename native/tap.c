@@ -526,7 +526,7 @@ static int drain_ring(device *d, size_t *used, int *err) {
       reads[i].parts[1] = slot;
       reads[i].count = d->offload == OFFLOAD_KERNEL ? 2 : 1;
     }
-    int failed = uring_run(d->ring, d->fd, IORING_OP_READV, reads, n, 0, results);
+    int failed = uring_readv(d->ring, d->fd, reads, n, results);
     if (failed != 0) {
       if (!is_transient(failed)) *err = failed;
       break;
@@ -638,8 +638,8 @@ static device *get_device(napi_env env, napi_value value) {
 /*
  * Wraps an open fd into a device + JS result {handle, name, mac, mtu,
  * offload, ring} (offload: TCP frames up to a whole packet and unsummed
- * frames may be written; ring: each write() runs its frames through an
- * io_uring, as asked by `ring` and where the kernel allows it);
+ * frames may be written; ring: reads and each write()'s frames go through
+ * an io_uring, as asked by `ring` and where the kernel allows it);
  * `mtu_override` >= 68 replaces the interface's.
  */
 static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload offload, int mtu_override, int ring, const char *name) {
@@ -745,8 +745,8 @@ static int get_offload_arg(napi_env env, size_t argc, napi_value *argv, enum off
  * openTap(name, offload, mtu, ring): creates the TAP if missing, or attaches
  * to an existing one; offload as at the top (the kernel's: virtio-net
  * headers and TSO); `mtu` (optional) replaces the interface's as the size
- * TCP frames are segmented to; `ring` (default true): write through an
- * io_uring where the kernel allows it (uring.h).
+ * TCP frames are segmented to; `ring` (default true): read and write
+ * through an io_uring where the kernel allows it (uring.h).
  */
 static napi_value js_open_tap(napi_env env, napi_callback_info info) {
   char name[IFNAMSIZ] = {0};
