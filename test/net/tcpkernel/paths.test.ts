@@ -151,11 +151,14 @@ describe.skipIf(reason !== undefined)("paths that reorder or stall, with the ker
   it.live("every 50th segment arriving behind the four after it costs no retransmission and no lasting window cut (RACK)", () =>
     Effect.gen(function* () {
       const { ns, c } = yield* sendThrough(everyNthLate(50, 4), 5071)
-      console.log(`reordered ${Math.floor(SIZE / c.sndMss / 50)} times: ${c.retransmissions} retransmissions, ${c.cutsUndone} cuts undone, ssthresh ${c.congestion.ssthresh}`)
+      const reorderings = Math.floor(SIZE / c.sndMss / 50)
+      console.log(`reordered ${reorderings} times: ${c.retransmissions} retransmissions, ${c.cutsUndone} cuts undone, ssthresh ${c.congestion.ssthresh}`)
       expect(c.rack.reorderingSeen).toBe(true)
-      // Only a reordering before any was seen is taken for a loss (RFC 6675's rule): the first, and another
-      // if it comes before the first one's D-SACK is back; the D-SACKs undo the cuts.
-      expect(c.retransmissions - c.lossProbes).toBeLessThanOrEqual(2)
+      // Only a reordering before any was seen is taken for a loss (RFC 6675's rule): the first, and those that
+      // come before its D-SACK is back, and (on a loaded machine) one held longer than RACK's window; the
+      // D-SACKs undo the cuts. Taking every reordering for a loss cuts the window some 20 times of 28.
+      expect(c.retransmissions - c.lossProbes).toBeLessThan(reorderings / 4)
+      expect(c.cutsUndone).toBeLessThan(reorderings / 4)
       expect(kernelCounter(ns, "TcpExtTCPDSACKOldSent")).toBe(c.retransmissions)
       expect(c.congestion.ssthresh).toBe(Number.MAX_SAFE_INTEGER)
     }).pipe(Effect.scoped), 60_000)
