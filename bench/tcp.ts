@@ -9,7 +9,7 @@
  * Every stack under test talks to the kernel in a throw-away namespace:
  *
  * - direct: this process, our stack on a TAP whose other end is in the
- *   namespace, in six rows: buffers (lwIP's 64 KiB, or our default 1 MiB)
+ *   namespace, in seven rows: buffers (lwIP's 64 KiB, or our default 1 MiB)
  *   by TAP (frame per segment as lwIP's, or with the TAP's TCP segmentation
  *   and checksum offload: up to 64 KiB per frame, cut to the same MSS 1460
  *   on the wire by the kernel, as a virtio NIC with TSO does). Without the
@@ -19,13 +19,19 @@
  *   segmentation); or nobody, TCP then running once per segment. The row
  *   with lwIP's MSS and window and the addon's cutting is the like-for-like
  *   comparison (the kernel does the same work per frame for both stacks);
- *   the last, with both defaults, is what a user of the stack gets;
+ *   the last, with both defaults, is what a user of the stack gets. Rows
+ *   without the kernel's offload open the TAP with threaded NAPI (the
+ *   default there: the kernel handles the frames we write on a thread of
+ *   its own); one more row, the like-for-like without it, shows what that
+ *   gives;
  * - lwIP: `bench/lwip/lwip_tap.c` on its own TAP, lwIP's socket API;
  * - kernel: the kernel's own stack in a second namespace, over a veth pair
  *   (the reference; its offloads left as they are);
  * - ceiling: bench/tapEcho.ts, 1514-byte frames echoed through the addon
- *   (its reads and writes batched through io_uring, as our stack's are),
- *   flooded by bench/flood.c so that the echo, not the sender, is the limit.
+ *   (its reads and writes batched through io_uring, as our stack's are;
+ *   without threaded NAPI, which measured slower for the echo, its NAPI
+ *   thread competing with the sender for the two CPUs), flooded by
+ *   bench/flood.c so that the echo, not the sender, is the limit.
  *
  * The kernel side always runs `bench/lwip/transfer.c` built plainly. Each
  * bulk run moves data one way for SECONDS (sender: 256 KiB writes), rate
@@ -54,7 +60,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Ipv4Config } from "../src/net/direct/Config.ts"
-import type { TapOffload } from "../src/net/NetifTap.ts"
+import type { NetifTapOptions, TapOffload } from "../src/net/NetifTap.ts"
 import type { Stack } from "../src/net/Stack.ts"
 import type { TcpOptions } from "../src/net/tcp/TcpLayer.ts"
 import { ip, moveIntoNamespace, scratchNamespace } from "../test/net/netif/netns.ts"
@@ -185,10 +191,16 @@ interface Contender {
   readonly rr: Effect.Effect<Sample, unknown>
 }
 
-/** Our stack (the TAP's `offload`, IPv4 configured by `ipv4`): the kernel sends to us, we send to the kernel; the kernel's request/response client. */
-const directContender = (transfer: string, tcp: TcpOptions, offload: TapOffload, ipv4: Omit<Ipv4Config, "cidr"> = {}) =>
+/** Our stack (the TAP's `offload` and other `tap` options, IPv4 configured by `ipv4`): the kernel sends to us, we send to the kernel; the kernel's request/response client. */
+const directContender = (
+  transfer: string,
+  tcp: TcpOptions,
+  offload: TapOffload,
+  ipv4: Omit<Ipv4Config, "cidr"> = {},
+  tap: Omit<NetifTapOptions, "name" | "offload"> = {},
+) =>
   Effect.gen(function* () {
-    const { ns, stack } = yield* directOnTap(tcp, offload, ipv4)
+    const { ns, stack } = yield* directOnTap(tcp, offload, ipv4, undefined, tap)
     yield* stack.tcp.listen(6300, echo)
     let port = 6100
     return {
@@ -339,6 +351,7 @@ const main = Effect.gen(function* () {
   const stacks: Array<[string, Effect.Effect<Contender, unknown, Scope.Scope>]> = [
     ["raw TAP ceiling (1514-byte echo)", ceilingContender],
     [`direct (${lwipSize}, no kernel offload, cut by the addon, as lwIP)`, directContender(programs.transfer, lwipBuffers, "software")],
+    [`direct (as lwIP, without threaded NAPI)`, directContender(programs.transfer, lwipBuffers, "software", {}, { threadedNapi: false })],
     ...(lwipNote === undefined ? [[`lwIP 2.1.3 (${lwipSize})`, lwipContender(programs.transfer, programs.lwip)] as [string, Effect.Effect<Contender, unknown, Scope.Scope>]] : []),
     [`direct (${lwipSize}, no offload, cut by IPv4 in JS)`, directContender(programs.transfer, lwipBuffers, false)],
     [`direct (${lwipSize}, no offload, no segmentation)`, directContender(programs.transfer, lwipBuffers, false, { softwareSegmentation: false })],

@@ -33,6 +33,15 @@
  * written on its own, so the device sees ordinary frames (as Linux's GSO
  * and software checksums do before a driver without offloads).
  *
+ * Threaded NAPI (openTap's fifth argument): the TAP is opened with
+ * IFF_NAPI and its NAPI poll is switched to a kernel thread of its own
+ * (/sys/class/net/<name>/threaded). A frame we write is then only queued
+ * by write(): the kernel's receive path for it (GRO, which merges
+ * consecutive TCP segments, then IP and TCP) runs on that thread, on
+ * another CPU, rather than on ours inside the system call. Where the
+ * thread cannot be turned on, the TAP is opened again without IFF_NAPI
+ * (which, with the poll on the writer's thread, would only add work).
+ *
  * Lifetime: the native state is freed only when both the JS handle was
  * garbage collected and libuv has finished closing the poll handle, so a
  * close() from inside a callback, or twice, never touches freed memory.
@@ -637,12 +646,13 @@ static device *get_device(napi_env env, napi_value value) {
 
 /*
  * Wraps an open fd into a device + JS result {handle, name, mac, mtu,
- * offload, ring} (offload: TCP frames up to a whole packet and unsummed
- * frames may be written; ring: reads and each write()'s frames go through
- * an io_uring, as asked by `ring` and where the kernel allows it);
- * `mtu_override` >= 68 replaces the interface's.
+ * offload, ring, threaded} (offload: TCP frames up to a whole packet and
+ * unsummed frames may be written; ring: reads and each write()'s frames go
+ * through an io_uring, as asked by `ring` and where the kernel allows it;
+ * threaded: as the caller found it, see openTap); `mtu_override` >= 68
+ * replaces the interface's.
  */
-static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload offload, int mtu_override, int ring, const char *name) {
+static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload offload, int mtu_override, int ring, bool threaded, const char *name) {
   device *d = calloc(1, sizeof *d);
   uv_poll_t *poll = malloc(sizeof *poll);
   uv_loop_t *loop = NULL;
@@ -682,7 +692,7 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload
     d->ring = NULL;
   }
 
-  napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload, js_ring;
+  napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload, js_ring, js_threaded;
   void *mac_data = NULL;
   if (napi_create_object(env, &resource) != napi_ok ||
       napi_create_reference(env, resource, 1, &d->resource) != napi_ok ||
@@ -708,6 +718,8 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload
   CHECK(env, napi_set_named_property(env, result, "offload", js_offload));
   CHECK(env, napi_get_boolean(env, d->ring != NULL, &js_ring));
   CHECK(env, napi_set_named_property(env, result, "ring", js_ring));
+  CHECK(env, napi_get_boolean(env, threaded, &js_threaded));
+  CHECK(env, napi_set_named_property(env, result, "threaded", js_threaded));
   return result;
 }
 
@@ -742,43 +754,91 @@ static int get_offload_arg(napi_env env, size_t argc, napi_value *argv, enum off
 }
 
 /*
- * openTap(name, offload, mtu, ring): creates the TAP if missing, or attaches
- * to an existing one; offload as at the top (the kernel's: virtio-net
- * headers and TSO); `mtu` (optional) replaces the interface's as the size
- * TCP frames are segmented to; `ring` (default true): read and write
- * through an io_uring where the kernel allows it (uring.h).
+ * Opens /dev/net/tun as the TAP `name` (created if missing) with IFF_NAPI
+ * when `napi`, and the offload asked for; its name is left in `ifr`. The fd,
+ * or -1 with errno set and *step naming the call that failed.
+ */
+static int attach_tap(const char *name, bool napi, enum offload offload, struct ifreq *ifr, const char **step) {
+  *step = "open /dev/net/tun";
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -1;
+  memset(ifr, 0, sizeof *ifr);
+  ifr->ifr_flags = IFF_TAP | IFF_NO_PI | (offload == OFFLOAD_KERNEL ? IFF_VNET_HDR : 0) | (napi ? IFF_NAPI : 0);
+  snprintf(ifr->ifr_name, IFNAMSIZ, "%s", name);
+  *step = "ioctl TUNSETIFF";
+  if (ioctl(fd, TUNSETIFF, ifr) == 0) {
+    *step = "ioctl TUNSETOFFLOAD";
+    if (offload != OFFLOAD_KERNEL || ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == 0) return fd;
+  }
+  int err = errno;
+  close(fd);
+  errno = err;
+  return -1;
+}
+
+/*
+ * Moves the NAPI poll of interface `name` to a kernel thread of its own
+ * (/sys/class/net/<name>/threaded = 1). Sysfs shows the network namespace
+ * it was mounted in, so the entry counts only if its ifindex is the one
+ * `name` has in ours. 1 when done.
+ */
+static int make_napi_threaded(const char *name) {
+  char path[64], text[16] = {0};
+  unsigned int ifindex = if_nametoindex(name);
+  snprintf(path, sizeof path, "/sys/class/net/%s/ifindex", name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (ifindex == 0 || n <= 0 || strtoul(text, NULL, 10) != ifindex) return 0;
+  snprintf(path, sizeof path, "/sys/class/net/%s/threaded", name);
+  fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int done = write(fd, "1", 1) == 1;
+  close(fd);
+  return done;
+}
+
+/*
+ * openTap(name, offload, mtu, ring, threaded): creates the TAP if missing,
+ * or attaches to an existing one; offload as at the top (the kernel's:
+ * virtio-net headers and TSO); `mtu` (optional) replaces the interface's as
+ * the size TCP frames are segmented to; `ring` (default true): read and
+ * write through an io_uring where the kernel allows it (uring.h);
+ * `threaded` (default false): the kernel's receive path for what we write
+ * runs on a NAPI thread of its own, where it can be turned on (see the top).
+ * The device reports `ring` and `threaded` as they turned out.
  */
 static napi_value js_open_tap(napi_env env, napi_callback_info info) {
   char name[IFNAMSIZ] = {0};
   if (!get_name_arg(env, info, name)) return NULL;
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   enum offload offload;
   int32_t mtu = 0;
-  bool ring = true;
+  bool ring = true, threaded = false;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (!get_offload_arg(env, argc, argv, &offload)) return NULL;
   if (argc >= 3) napi_get_value_int32(env, argv[2], &mtu);
   if (argc >= 4) napi_get_value_bool(env, argv[3], &ring);
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    throw_errno(env, errno, "open", "/dev/net/tun");
-    return NULL;
-  }
+  if (argc >= 5) napi_get_value_bool(env, argv[4], &threaded);
   struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload == OFFLOAD_KERNEL ? IFF_VNET_HDR : 0);
-  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
   const char *step = NULL;
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) step = "ioctl TUNSETIFF";
-  else if (offload == OFFLOAD_KERNEL && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) step = "ioctl TUNSETOFFLOAD";
-  if (step) {
-    int err = errno;
-    close(fd);
-    throw_errno(env, err, step, name);
+  int fd = -1;
+  if (threaded) {
+    fd = attach_tap(name, true, offload, &ifr, &step);
+    if (fd >= 0 && !make_napi_threaded(ifr.ifr_name)) {
+      close(fd);
+      fd = -1;
+    }
+    threaded = fd >= 0;
+  }
+  if (fd < 0) fd = attach_tap(name, false, offload, &ifr, &step);
+  if (fd < 0) {
+    throw_errno(env, errno, step, name);
     return NULL;
   }
-  return make_device(env, fd, KIND_TAP, offload, mtu, ring, ifr.ifr_name);
+  return make_device(env, fd, KIND_TAP, offload, mtu, ring, threaded, ifr.ifr_name);
 }
 
 /*
@@ -850,7 +910,7 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (offload != OFFLOAD_KERNEL) disable_gro(fd, name);
-  return make_device(env, fd, KIND_PACKET, offload, mtu, ring, name);
+  return make_device(env, fd, KIND_PACKET, offload, mtu, ring, false, name);
 }
 
 /*

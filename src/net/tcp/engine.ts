@@ -221,11 +221,14 @@ export class TcpEngine implements TransportProtocol {
 
   /**
    * Whether output may wait for the batch's end: not with out-of-order data
-   * (duplicate ACKs go at once, RFC 5681 §4.2) nor with a quarter of the
-   * receive buffer unacknowledged (the sender must not stall on a small window).
+   * (duplicate ACKs go at once, RFC 5681 §4.2) nor with half the receive
+   * buffer unacknowledged (the sender must not stall on a small window; an
+   * ACK every half buffer measured faster over a TAP than every quarter,
+   * which cost the reader a system call more per quarter, and than only at
+   * the batch's end, which left the sender idle).
    */
   private mayHold(c: Connection): boolean {
-    return c.receiveBuffer.outOfOrder.isEmpty && seqDiff(c.rcvNxt, c.lastAckSent) < c.receiveBuffer.capacity / 4
+    return c.receiveBuffer.outOfOrder.isEmpty && seqDiff(c.rcvNxt, c.lastAckSent) < c.receiveBuffer.capacity / 2
   }
 
   /** Open a connection to `remoteAddress:remotePort` (from `localPort`, or an ephemeral port). */

@@ -1,17 +1,20 @@
 /**
  * The native addon's contract, against a real TAP in a throw-away namespace:
  * batching per wake-up, pause/resume, batched writes, safe close, and the
- * `Netif` layer's backpressure; each twice, with frames read and written
- * through an io_uring (where the kernel allows it) and a system call per
- * frame. Skipped (reason printed) where it cannot run.
+ * `Netif` layer's backpressure; each three times: frames read and written
+ * through an io_uring (where the kernel allows it), with the kernel's side
+ * on a NAPI thread and without, and a system call per frame. Then threaded
+ * NAPI's fallback. Skipped (reason printed) where it cannot run.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
+import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { Netif } from "../../../src/net/Netif.ts"
 import { layerTap, loadTapAddon } from "../../../src/net/NetifTap.ts"
 import type { TapAddon, TapOffload } from "../../../src/net/NetifTap.ts"
-import { kernelRxPackets, kernelSends, kernelSkipReason, moveIntoNamespace, scratchNamespace } from "./netns.ts"
+import { ip, kernelRxPackets, kernelSends, kernelSkipReason, moveIntoNamespace, root, scratchNamespace } from "./netns.ts"
 import { BROADCAST, testFrame } from "./frames.ts"
 
 const reason = kernelSkipReason()
@@ -27,17 +30,28 @@ const waitUntil = (done: () => boolean, ms = 3000) =>
 const ioUringAllowed = !existsSync("/proc/sys/kernel/io_uring_disabled") ||
   readFileSync("/proc/sys/kernel/io_uring_disabled", "utf8").trim() === "0"
 
-/** Opens a TAP through the addon (`offload`, through a ring or not; closed on release) and moves it into a fresh namespace. */
-const openedTap = (ring: boolean, offload: TapOffload = false) =>
+/** linux/if_tun.h: the TAP's NAPI flag, as `/sys/class/net/<name>/tun_flags` shows it. */
+const IFF_NAPI = 0x0010
+
+/** The TAP's flags and whether its NAPI poll runs on a thread of its own, read from sysfs in `ns`. */
+const napiOf = (ns: string, ifname: string) => {
+  const read = (file: string) => ip("netns", "exec", ns, "cat", `/sys/class/net/${ifname}/${file}`).trim()
+  return { napi: (Number(read("tun_flags")) & IFF_NAPI) !== 0, threaded: read("threaded") !== "0" }
+}
+
+/** Opens a TAP through the addon (`offload`, through a ring or not, threaded NAPI or not; closed on release) and moves it into a fresh namespace. */
+const openedTap = (ring: boolean, threaded: boolean, offload: TapOffload = false) =>
   Effect.gen(function* () {
     const addon = yield* loadTapAddon()
     const { ns, ifname } = yield* scratchNamespace
     const device = yield* Effect.acquireRelease(
-      Effect.sync(() => addon.openTap(ifname, offload, 0, ring)),
+      Effect.sync(() => addon.openTap(ifname, offload, 0, ring, threaded)),
       (d) => Effect.sync(() => addon.close(d.handle)),
     )
     expect(device.ring).toBe(ring && ioUringAllowed)
+    expect(device.threaded).toBe(threaded)
     yield* moveIntoNamespace(ns, ifname, "10.77.0.1/24")
+    expect(napiOf(ns, ifname)).toEqual({ napi: threaded, threaded })
     return { addon, device, ns, ifname }
   })
 
@@ -76,12 +90,13 @@ const recordBatches = (addon: TapAddon, handle: Parameters<TapAddon["start"]>[0]
 }
 
 describe.skipIf(reason !== undefined).each([
-  { ring: true, io: "batched through io_uring" },
-  { ring: false, io: "a system call per frame" },
-])("tap.node addon (root, network namespace), $io", ({ ring }) => {
+  { ring: true, threaded: true, io: "batched through io_uring, the kernel's side on a NAPI thread" },
+  { ring: true, threaded: false, io: "batched through io_uring" },
+  { ring: false, threaded: false, io: "a system call per frame" },
+])("tap.node addon (root, network namespace), $io", ({ ring, threaded }) => {
   it.live("one wake-up drains many frames into one callback; pause keeps them in the kernel until resume", () =>
     Effect.gen(function* () {
-      const { addon, device, ns, ifname } = yield* openedTap(ring)
+      const { addon, device, ns, ifname } = yield* openedTap(ring, threaded)
       const batches = recordBatches(addon, device.handle)
       addon.pause(device.handle)
       yield* kernelSends(ns, ifname, 40)
@@ -95,7 +110,7 @@ describe.skipIf(reason !== undefined).each([
 
   it.live("write sends a batch in one call; the kernel counts every frame", () =>
     Effect.gen(function* () {
-      const { addon, device, ns, ifname } = yield* openedTap(ring)
+      const { addon, device, ns, ifname } = yield* openedTap(ring, threaded)
       const before = kernelRxPackets(ns, ifname)
       const frames = Array.from({ length: 5 }, (_, i) => testFrame(BROADCAST, Uint8Array.of(2, 0, 0, 0, 0, 9), i))
       expect(addon.write(device.handle, frames, 0)).toEqual({ done: 5, errno: 0 })
@@ -110,7 +125,7 @@ describe.skipIf(reason !== undefined).each([
 
   it.live("one write of cut frames, more segments than a ring batch, puts every segment on the device", () =>
     Effect.gen(function* () {
-      const { addon, device, ns, ifname } = yield* openedTap(ring, "software")
+      const { addon, device, ns, ifname } = yield* openedTap(ring, threaded, "software")
       const before = kernelRxPackets(ns, ifname)
       // 1460 bytes of data per segment at MTU 1500: 4 frames of 42 segments, 168 writes.
       const frames = Array.from({ length: 4 }, (_, i) => tcpFrame(42 * 1460, i * 42 * 1460))
@@ -120,7 +135,7 @@ describe.skipIf(reason !== undefined).each([
 
   it.live("close from inside the callback, and twice, is safe; a closed handle throws EBADF", () =>
     Effect.gen(function* () {
-      const { addon, device, ns, ifname } = yield* openedTap(ring)
+      const { addon, device, ns, ifname } = yield* openedTap(ring, threaded)
       const batches = recordBatches(addon, device.handle, () => addon.close(device.handle))
       yield* kernelSends(ns, ifname, 10)
       yield* waitUntil(() => batches.length > 0)
@@ -149,6 +164,35 @@ describe.skipIf(reason !== undefined).each([
         )
         expect(received.map((frame) => frame[14])).toEqual([...Array(10).keys(), ...Array(10).keys(), ...Array(10).keys()])
         expect((yield* netif.stats).rxDrops).toBe(0)
-      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: ifname, rxQueueBatches: 1, ioUring: ring })))
+      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: ifname, rxQueueBatches: 1, ioUring: ring, threadedNapi: threaded })))
+    }).pipe(Effect.scoped))
+})
+
+describe.skipIf(reason !== undefined)("tap.node addon, threaded NAPI (root)", () => {
+  it.live("where the NAPI thread cannot be turned on (sysfs read-only), the TAP opens without IFF_NAPI", () =>
+    Effect.gen(function* () {
+      const { ifname } = yield* scratchNamespace
+      // A child in a mount namespace of its own, where /sys is read-only: opens the TAP asking for the thread.
+      const child = `
+        const addon = require(${JSON.stringify(join(root, "build", "tap.node"))})
+        const device = addon.openTap(${JSON.stringify(ifname)}, false, 0, true, true)
+        const flags = Number(require("node:fs").readFileSync("/sys/class/net/${ifname}/tun_flags", "utf8"))
+        console.log(JSON.stringify({ threaded: device.threaded, napi: (flags & ${IFF_NAPI}) !== 0 }))
+        addon.close(device.handle)`
+      const run = spawnSync("unshare", ["-m", "sh", "-c", "mount -o remount,bind,ro /sys && exec \"$0\" -e \"$1\"", process.execPath, child], { encoding: "utf8" })
+      expect(run.stderr).toBe("")
+      expect(JSON.parse(run.stdout)).toEqual({ threaded: false, napi: false })
+    }).pipe(Effect.scoped))
+
+  it.live("the Netif layer asks for it by default without the kernel's offload, and not with it", () =>
+    Effect.gen(function* () {
+      for (const [offload, threaded] of [["software", true], [false, true], [true, false]] as const) {
+        const { ns, ifname } = yield* scratchNamespace
+        yield* Effect.gen(function* () {
+          yield* Netif
+          yield* moveIntoNamespace(ns, ifname, "10.77.0.1/24")
+          expect(napiOf(ns, ifname)).toEqual({ napi: threaded, threaded })
+        }).pipe(Effect.scoped, Effect.provide(layerTap({ name: ifname, offload })))
+      }
     }).pipe(Effect.scoped))
 })

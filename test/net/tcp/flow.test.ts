@@ -166,4 +166,40 @@ describe("Nagle and delayed ACKs", () => {
     expect(acks).toBeLessThanOrEqual(Math.ceil(segments / 2) + 5)
     expect(acks).toBeGreaterThanOrEqual(Math.floor(segments / 2) - 5)
   })
+
+  it("ACKs a batch of segments read at once at its end, and before whenever half the receive buffer is unacknowledged", () => {
+    const sim = new Sim(44, clean, { receiveBuffer: 64 * 1024 })
+    const { client, server } = establish(sim)
+    const data = pattern(2_000_000, 7)
+    let written = 0
+    const feed = () => {
+      if (written < data.length) written += client.send(data.subarray(written), sim.now)
+      drain(server, sim.now)
+    }
+    // Warm up until the window, not the congestion window, bounds a burst; then let it all be acknowledged.
+    sim.run(() => client.congestion.cwnd > 64 * 1024, feed)
+    sim.run(() => client.flight === 0, () => drain(server, sim.now))
+    // Hold back A's next burst, then hand it to B as one batch, as a device read would.
+    const held: Array<Uint8Array> = []
+    sim.filter = (from, seg) => {
+      if (from !== sim.a || seg.payload.length === 0) return true
+      held.push(new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length).slice())
+      return false
+    }
+    feed()
+    expect(held.length).toBeGreaterThan(40)
+    sim.filter = () => true
+    sim.record = true
+    const start = server.rcvNxt
+    sim.b.engine.beginBatch()
+    for (const segment of held) sim.inject(sim.b, sim.a.address, segment)
+    const duringBatch = sim.b.sent.length
+    sim.b.engine.endBatch(sim.now)
+    const acked = sim.b.sent.map((s) => s.acknowledgmentNumber - start)
+    expect(duringBatch).toBe(1)
+    expect(acked[0]).toBeGreaterThanOrEqual(32 * 1024)
+    expect(acked[0]).toBeLessThan(32 * 1024 + 1448)
+    expect(acked.at(-1)).toBe(server.rcvNxt - start)
+    expect(acked).toHaveLength(2)
+  })
 })

@@ -15,7 +15,7 @@ import { DirectTcp } from "../../../src/net/direct/DirectTcp.ts"
 import { IpLayer } from "../../../src/net/direct/IpLayer.ts"
 import { Netif } from "../../../src/net/Netif.ts"
 import { layerTap } from "../../../src/net/NetifTap.ts"
-import type { TapOffload } from "../../../src/net/NetifTap.ts"
+import type { NetifTapOptions, TapOffload } from "../../../src/net/NetifTap.ts"
 import { Stack } from "../../../src/net/Stack.ts"
 import type { Flow, TcpError } from "../../../src/net/Stack.ts"
 import type { Connection } from "../../../src/net/tcp/connection.ts"
@@ -42,18 +42,20 @@ export const tcpKernelSkipReason = (): string | undefined =>
  * default, true: the kernel's TCP segmentation and checksum offload); `ipv4` adds to
  * the IPv4 configuration (e.g. `gateway: KERNEL` routes beyond the TAP's
  * subnet); `wrap` may stand between the stack and the TAP (to drop, hold or
- * reorder frames as a network path would). With the stack come its IP layer
- * and TCP engine, for their counters.
+ * reorder frames as a network path would); `tap` adds to the TAP's options
+ * (e.g. `threadedNapi: false`). With the stack come its IP layer and TCP
+ * engine, for their counters.
  */
 export const directOnTap = (
   tcp: TcpOptions = {},
   offload: TapOffload = true,
   ipv4: Omit<Ipv4Config, "cidr"> = {},
   wrap: (tap: Netif["Service"]) => Netif["Service"] = (tap) => tap,
+  tap: Omit<NetifTapOptions, "name" | "offload"> = {},
 ) =>
   Effect.gen(function* () {
     const { ns, ifname } = yield* scratchNamespace
-    const tap = Context.get(yield* Layer.build(layerTap({ name: ifname, offload })), Netif)
+    const device = Context.get(yield* Layer.build(layerTap({ ...tap, name: ifname, offload })), Netif)
     // Up on the kernel side before the stack starts: its gratuitous ARP then goes out.
     yield* moveIntoNamespace(ns, ifname, `${KERNEL}/24`)
     let engine: TcpEngine | undefined
@@ -64,7 +66,7 @@ export const directOnTap = (
       engine = made.engine
       return directTcp(made)
     }))
-    const context = yield* Layer.build(layerDirectWith({ cidr: `${US}/24`, ...ipv4 }, tcpLayer).pipe(Layer.provide(Layer.succeed(Netif, wrap(tap)))))
+    const context = yield* Layer.build(layerDirectWith({ cidr: `${US}/24`, ...ipv4 }, tcpLayer).pipe(Layer.provide(Layer.succeed(Netif, wrap(device)))))
     return { ns, ifname, stack: Context.get(context, Stack), ip: ip!, engine: engine! }
   })
 
