@@ -10,7 +10,9 @@
  * napi_make_callback with (data: ArrayBuffer, lengths: Uint32Array, errno).
  * With a ring (uring.h; the default where the kernel allows io_uring) the
  * reads of a wake-up, and the writes of a write() call, go in batches of a
- * system call each rather than one per frame.
+ * system call each rather than one per frame. If the ring itself fails, it
+ * is closed and the device goes on with a system call per frame, keeping
+ * the frames the ring read and writing those it did not.
  * Send: write(handle, frames, start) writes an array of Uint8Array frames in
  * one call and stops at the first error (EAGAIN: waitWritable(handle, cb)
  * calls back once when the fd can take more). pause/resume stop and restart
@@ -179,6 +181,15 @@ static void on_poll_closed(uv_handle_t *handle) {
 
 static void on_env_cleanup(void *arg);
 
+/*
+ * Closes the device's ring: it failed (uring.h), or the device closes. The
+ * device goes on with a system call per frame, as where io_uring is refused.
+ */
+static void drop_ring(device *d) {
+  uring_close(d->ring);
+  d->ring = NULL;
+}
+
 /* Stops polling, closes the fd; the state is released from on_poll_closed. */
 static void close_device(device *d) {
   if (d->closing) return;
@@ -189,8 +200,7 @@ static void close_device(device *d) {
   uv_close((uv_handle_t *)d->poll, on_poll_closed);
   close(d->fd);
   d->fd = -1;
-  uring_close(d->ring);
-  d->ring = NULL;
+  drop_ring(d);
   d->gathered = 0;
 }
 
@@ -374,13 +384,22 @@ static void note_failure(device *d, unsigned slot, int err) {
   }
 }
 
-/* Runs the writes gathered for the ring, in order; 0, or the errno of the first that failed (none after it ran). */
+/*
+ * Runs the writes gathered for the ring, in order; 0, or the errno of the
+ * first that failed (none after it ran). If the ring itself fails, the
+ * writes it did not run are made one by one, as every write is from then on.
+ */
 static int flush_writes(device *d) {
-  unsigned count = d->gathered, failed = 0;
+  unsigned count = d->gathered;
+  int err, ring_failed;
   d->gathered = 0;
   if (count == 0) return 0;
-  int err = uring_writev(d->ring, d->fd, d->writes, count, &failed);
-  if (err != 0) note_failure(d, failed, err);
+  unsigned done = uring_writev(d->ring, d->fd, d->writes, count, &err, &ring_failed);
+  if (ring_failed != 0) {
+    drop_ring(d);
+    while (err == 0 && done < count && (err = write_parts(d->fd, d->writes[done].parts, d->writes[done].count)) == 0) done++;
+  }
+  if (err != 0) note_failure(d, done, err);
   return err;
 }
 
@@ -514,6 +533,7 @@ static int drain(device *d, size_t *used, int *err) {
  * scratch slots (each frame then moved down to follow the one before).
  * The first round has as many reads as the last wake-up found frames (4 to
  * 32), each next one twice as many, until a read finds the device empty.
+ * If the ring fails, the frames it read are kept and the ring is dropped.
  */
 static int drain_ring(device *d, size_t *used, int *err) {
   struct virtio_net_hdr headers[MAX_BATCH];
@@ -535,12 +555,12 @@ static int drain_ring(device *d, size_t *used, int *err) {
       reads[i].parts[1] = slot;
       reads[i].count = d->offload == OFFLOAD_KERNEL ? 2 : 1;
     }
-    int failed = uring_readv(d->ring, d->fd, reads, n, results);
-    if (failed != 0) {
-      if (!is_transient(failed)) *err = failed;
-      break;
-    }
+    int ring_failed = uring_readv(d->ring, d->fd, reads, n, results);
     for (unsigned i = 0; i < n; i++) {
+      if (results[i] == URING_NOT_RUN) {
+        empty = 1;
+        continue;
+      }
       ssize_t got = results[i] - (d->offload == OFFLOAD_KERNEL ? (ssize_t)sizeof headers[i] : 0);
       if (results[i] < 0 || got <= 0) {
         empty = 1;
@@ -551,6 +571,11 @@ static int drain_ring(device *d, size_t *used, int *err) {
       memmove(frame, base + (size_t)i * SLOT, (size_t)got);
       d->lengths[count++] = (uint32_t)got | (known_good(d, &headers[i], frame, (size_t)got) ? CHECKSUM_VERIFIED : 0);
       *used += (size_t)got;
+    }
+    if (ring_failed != 0) {
+      /* The frames it read are kept; the next wake-up reads the rest without it. */
+      drop_ring(d);
+      break;
     }
     want = n * 2;
   }
@@ -687,10 +712,7 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload
   }
   d->mtu = mtu_override >= 68 ? mtu_override : mtu;
   d->ring = ring ? uring_open() : NULL;
-  if (d->ring != NULL && !uring_usable(d->ring, fd)) {
-    uring_close(d->ring);
-    d->ring = NULL;
-  }
+  if (d->ring != NULL && !uring_usable(d->ring, fd)) drop_ring(d);
 
   napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload, js_ring, js_threaded;
   void *mac_data = NULL;

@@ -14,7 +14,9 @@
  *
  * Raw system calls and the uapi header only: no liburing. Where io_uring is
  * missing or refused (an old kernel, a seccomp filter, kernel.io_uring_disabled),
- * uring_open() returns NULL and the caller writes frame by frame.
+ * uring_open() returns NULL and the caller writes frame by frame; if a ring
+ * fails later (io_uring_enter() itself), uring_run() returns its errno with
+ * what did and did not run, and the caller goes on so without it.
  */
 #ifndef EUK_URING_H
 #define EUK_URING_H
@@ -27,6 +29,7 @@
 #endif
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -113,13 +116,23 @@ static size_t uring_length(const uring_io *w) {
   return n;
 }
 
+/* A result of uring_run() for an entry that did not run, or whose end was not seen, when the ring failed. */
+#define URING_NOT_RUN INT_MIN
+
+/* How many times io_uring_enter() may fail for good in one uring_run() before the ring is given up. */
+#define URING_ATTEMPTS 4
+
 /*
  * Runs io[0..count) (count <= URING_BATCH) on `fd`, readv()s or writev()s
  * as `opcode` says, in order, without waiting for the device (RWF_NOWAIT),
  * in one system call when nothing interrupts it; `linked`: one that fails cancels the ones after it.
  * results[i] is what io[i]'s call would have returned (a byte count or
- * -errno). Returns 0, or the errno of an io_uring_enter() that took
- * nothing (then no result is set).
+ * -errno). Returns 0; or, when io_uring_enter() itself fails (not EINTR,
+ * EAGAIN or EBUSY) and keeps failing, its errno: the ring is then broken.
+ * The entries it did not take are taken back and, like those whose end
+ * could not be collected, get URING_NOT_RUN; the others' results are set
+ * (a read that ran has consumed its frame). The caller should close the
+ * ring and go on without it.
  */
 static int uring_run(uring *r, int fd, unsigned char opcode, const uring_io *io, unsigned count, int linked, int *results) {
   unsigned tail = *r->sq_tail;
@@ -136,18 +149,20 @@ static int uring_run(uring *r, int fd, unsigned char opcode, const uring_io *io,
     sqe->rw_flags = RWF_NOWAIT; /* never wait for room or a frame: EAGAIN, as O_NONBLOCK gives read() */
     sqe->user_data = i;
     r->sq_array[index] = index;
+    results[i] = URING_NOT_RUN;
   }
   __atomic_store_n(r->sq_tail, tail + count, __ATOMIC_RELEASE);
-  unsigned reaped = 0;
-  while (reaped < count) {
-    unsigned unsubmitted = tail + count - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE);
-    long entered = syscall(__NR_io_uring_enter, r->fd, unsubmitted, count - reaped, IORING_ENTER_GETEVENTS, NULL, 0);
-    if (entered < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY &&
-        tail + count - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) == count) {
-      /* Nothing was taken: take the entries back. */
-      int err = errno;
-      __atomic_store_n(r->sq_tail, tail, __ATOMIC_RELEASE);
-      return err;
+  unsigned reaped = 0, taken = count; /* taken: the entries the kernel took or may still take */
+  int failures = 0, err = 0;
+  while (reaped < taken) {
+    unsigned unsubmitted = tail + taken - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE);
+    long entered = syscall(__NR_io_uring_enter, r->fd, unsubmitted, taken - reaped, IORING_ENTER_GETEVENTS, NULL, 0);
+    if (entered < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY) {
+      /* The ring failed: the entries not taken are taken back; what was taken is collected below. */
+      err = errno;
+      unsigned head = __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE);
+      taken = head - tail;
+      __atomic_store_n(r->sq_tail, head, __ATOMIC_RELEASE);
     }
     /* Completions may come in any order: each says which entry it ends. */
     unsigned head = *r->cq_head, end = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
@@ -156,8 +171,9 @@ static int uring_run(uring *r, int fd, unsigned char opcode, const uring_io *io,
       results[cqe->user_data] = cqe->res;
     }
     __atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+    if (err != 0 && reaped < taken && ++failures >= URING_ATTEMPTS) break;
   }
-  return 0;
+  return err;
 }
 
 /*
@@ -168,40 +184,40 @@ static int uring_run(uring *r, int fd, unsigned char opcode, const uring_io *io,
  */
 static int uring_usable(uring *r, int fd) {
   uring_io empty = {{{NULL, 0}, {NULL, 0}}, 1};
-  int result = -1;
+  int result;
   return uring_run(r, fd, IORING_OP_READV, &empty, 1, 0, &result) == 0 && result == 0;
 }
 
 /*
  * Runs reads[0..count) on `fd`, in order: results[i] is what reads[i]'s
  * readv() would have returned (-EAGAIN once the device is empty). Returns
- * 0, or the errno of an io_uring_enter() that took nothing.
+ * 0, or the errno with which the ring failed (see uring_run: results[i] is
+ * then URING_NOT_RUN for the reads that did not run).
  */
 static int uring_readv(uring *r, int fd, const uring_io *reads, unsigned count, int *results) {
   return uring_run(r, fd, IORING_OP_READV, reads, count, 0, results);
 }
 
 /*
- * Runs writes[0..count) on `fd` in order, linked. Returns 0 when all were
- * written; else the errno of the first that was not (the ones after it
- * were not written either) and its index in *failed.
+ * Runs writes[0..count) on `fd` in order, linked. Returns how many went out,
+ * in order (count when all did); *err is the errno of the one after them
+ * that failed (the ones after it were not written either), or 0. When the
+ * ring itself failed, *ring_failed is set to its errno, and the write after
+ * the ones returned may not have run (*err 0): whoever writes from there
+ * on without the ring may send one that went out but whose end was not
+ * seen a second time.
  */
-static int uring_writev(uring *r, int fd, const uring_io *writes, unsigned count, unsigned *failed) {
+static unsigned uring_writev(uring *r, int fd, const uring_io *writes, unsigned count, int *err, int *ring_failed) {
   int results[URING_BATCH];
-  int err = uring_run(r, fd, IORING_OP_WRITEV, writes, count, 1, results);
-  if (err != 0) {
-    *failed = 0;
-    return err;
-  }
+  *ring_failed = uring_run(r, fd, IORING_OP_WRITEV, writes, count, 1, results);
+  *err = 0;
   for (unsigned i = 0; i < count; i++) {
+    if (results[i] == URING_NOT_RUN) return i;
     /* A short write (never seen on a TAP) breaks the chain like an error: the frame went out cut. */
-    int error = results[i] < 0 ? -results[i] : (size_t)results[i] < uring_length(&writes[i]) ? EIO : 0;
-    if (error != 0) {
-      *failed = i;
-      return error;
-    }
+    *err = results[i] < 0 ? -results[i] : (size_t)results[i] < uring_length(&writes[i]) ? EIO : 0;
+    if (*err != 0) return i;
   }
-  return 0;
+  return count;
 }
 
 #else
@@ -209,9 +225,11 @@ static int uring_writev(uring *r, int fd, const uring_io *writes, unsigned count
 static void uring_close(uring *r) { (void)r; }
 static uring *uring_open(void) { return NULL; }
 static int uring_usable(uring *r, int fd) { (void)r; (void)fd; return 0; }
-static int uring_writev(uring *r, int fd, const uring_io *writes, unsigned count, unsigned *failed) {
-  (void)r; (void)fd; (void)writes; (void)count; (void)failed;
-  return ENOSYS;
+static unsigned uring_writev(uring *r, int fd, const uring_io *writes, unsigned count, int *err, int *ring_failed) {
+  (void)r; (void)fd; (void)writes; (void)count;
+  *err = 0;
+  *ring_failed = ENOSYS;
+  return 0;
 }
 static int uring_readv(uring *r, int fd, const uring_io *reads, unsigned count, int *results) {
   (void)r; (void)fd; (void)reads; (void)count; (void)results;

@@ -28,25 +28,42 @@ const giveUp = (problem: string, fix: string): never => {
   process.exit(0)
 }
 
-const main = (): void => {
-  if (process.platform !== "linux") giveUp(`TAP devices need Linux, this is ${process.platform}`, "build on Linux")
+/** A reason the addon cannot be built here, and its fix. */
+export interface AddonBuildProblem {
+  readonly problem: string
+  readonly fix: string
+}
+
+/**
+ * The compiler and arguments that build `native/tap.c` into `out`, with
+ * `extra` flags (a test builds variants so), or why it cannot be built here.
+ */
+export const addonCompiler = (out: string, extra: ReadonlyArray<string> = []): { cc: string; args: Array<string> } | AddonBuildProblem => {
+  if (process.platform !== "linux") return { problem: `TAP devices need Linux, this is ${process.platform}`, fix: "build on Linux" }
   const cc = process.env["CC"] ?? "cc"
   if (spawnSync(cc, ["--version"], { stdio: "ignore" }).status !== 0)
-    giveUp(`C compiler \`${cc}\` not found`, "install one (Debian: `apt-get install -y gcc`) or set CC")
+    return { problem: `C compiler \`${cc}\` not found`, fix: "install one (Debian: `apt-get install -y gcc`) or set CC" }
   const napiInclude = join(root, "node_modules", "node-api-headers", "include")
   if (!existsSync(join(napiInclude, "node_api.h")))
-    giveUp("node-api-headers not installed", "run `npm install` (devDependency node-api-headers)")
+    return { problem: "node-api-headers not installed", fix: "run `npm install` (devDependency node-api-headers)" }
   const nodeInclude = nodeIncludeDir()
   if (nodeInclude === undefined)
-    giveUp("Node's headers (uv.h) not found", "install the `node` devDependency (`npm install`) or Debian `libnode-dev`")
-  const outDir = join(root, "build")
-  mkdirSync(outDir, { recursive: true })
-  const out = join(outDir, "tap.node")
+    return { problem: "Node's headers (uv.h) not found", fix: "install the `node` devDependency (`npm install`) or Debian `libnode-dev`" }
   const args = ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-shared", "-fPIC", "-fvisibility=hidden",
-    "-I", napiInclude, "-I", nodeInclude!, "-o", out, join(root, "native", "tap.c")]
-  const result = spawnSync(cc, args, { stdio: "inherit" })
-  if (result.status !== 0) giveUp(`\`${cc} ${args.join(" ")}\` failed`, "see the compiler output above")
+    "-I", napiInclude, "-I", nodeInclude, ...extra, "-o", out, join(root, "native", "tap.c")]
+  return { cc, args }
+}
+
+const main = (): void => {
+  const outDir = join(root, "build")
+  const out = join(outDir, "tap.node")
+  const compiler = addonCompiler(out)
+  if ("problem" in compiler) return giveUp(compiler.problem, compiler.fix)
+  mkdirSync(outDir, { recursive: true })
+  const result = spawnSync(compiler.cc, compiler.args, { stdio: "inherit" })
+  if (result.status !== 0) giveUp(`\`${compiler.cc} ${compiler.args.join(" ")}\` failed`, "see the compiler output above")
   console.log(`build:addon: built ${out}`)
 }
 
-main()
+// Run as a script (npm's build:addon and postinstall); imported, it only offers addonCompiler.
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) main()

@@ -120,7 +120,8 @@ export interface NetifTapOptions {
    * (on a virtual machine a system call can cost more than the kernel's
    * handling of the frame). Default true; where the kernel has no io_uring
    * or refuses it (seccomp, `kernel.io_uring_disabled`), frames go one
-   * system call each, as with false.
+   * system call each, as with false; so do they from the moment a ring in
+   * use fails, without losing a frame.
    */
   readonly ioUring?: boolean
   /**
