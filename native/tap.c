@@ -77,7 +77,14 @@
 #define MAX_BATCH 64
 #define CHECKSUM_VERIFIED 0x80000000u  /* flag in a frame's length: its TCP/UDP checksum is known good */
 #define SLOT (14 + 65535 + 1)          /* largest frame accepted per read: a whole IPv4 packet */
-#define SCRATCH (256 * 1024 + SLOT)
+#define RING_READS 16                  /* reads of SLOT bytes one round through the ring has room for, at least */
+/*
+ * The receive buffer: a batch (up to 256 KiB of frames), and room beside it
+ * for RING_READS reads of a whole packet. With room for only one or four,
+ * a wake-up's 45 frames of a TCP receive took 12 system calls (rounds of
+ * reads) instead of 3, and bench/tcp received 10-20% slower.
+ */
+#define SCRATCH (256 * 1024 + RING_READS * SLOT)
 #define HEADER_ROOM (14 + 60 + 60)    /* a segment's Ethernet, IPv4 and TCP headers, or a virtio-net header */
 
 enum kind { KIND_TAP = 0, KIND_PACKET = 1 };
@@ -531,8 +538,10 @@ static int drain(device *d, size_t *used, int *err) {
 /*
  * drain() with a ring: rounds of readv()s, a system call each, into the
  * scratch slots (each frame then moved down to follow the one before).
- * The first round has as many reads as the last wake-up found frames (4 to
- * 32), each next one twice as many, until a read finds the device empty.
+ * Each round has as many reads as the last wake-up found frames (4 to 32,
+ * and as many as there is room for), until a read finds the device empty;
+ * growing the rounds (twice as many each time) only left more reads to
+ * find it empty.
  * If the ring fails, the frames it read are kept and the ring is dropped.
  */
 static int drain_ring(device *d, size_t *used, int *err) {
@@ -540,7 +549,7 @@ static int drain_ring(device *d, size_t *used, int *err) {
   uring_io reads[MAX_BATCH];
   int results[MAX_BATCH];
   int count = 0, empty = 0;
-  unsigned want = d->read_hint < 4 ? 4 : d->read_hint > 32 ? 32 : d->read_hint;
+  const unsigned want = d->read_hint < 4 ? 4 : d->read_hint > 32 ? 32 : d->read_hint;
   *used = 0;
   *err = 0;
   while (!empty && *err == 0) {
@@ -577,7 +586,6 @@ static int drain_ring(device *d, size_t *used, int *err) {
       drop_ring(d);
       break;
     }
-    want = n * 2;
   }
   d->read_hint = (unsigned)count;
   return count;
