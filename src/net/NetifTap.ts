@@ -135,9 +135,8 @@ export interface NetifTapOptions {
    * 1.7× as fast; a receive, where we write only ACKs, a few percent
    * slower, each ACK now a hop to the other CPU). Default: true unless the
    * offload is the kernel's (few big frames, where the hand-off measured
-   * slower). Where the thread
-   * cannot be turned on (no permission, sysfs of another namespace,
-   * kernels before 5.12), the TAP opens as with false.
+   * slower). Where the thread cannot be turned on (no permission, sysfs of
+   * another namespace, kernels before 5.12), the TAP opens as with false.
    */
   readonly threadedNapi?: boolean
   /** Path of `tap.node`; default: `build/tap.node` in the package root. */

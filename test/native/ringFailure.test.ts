@@ -1,20 +1,19 @@
 /**
  * The addon when its io_uring breaks while a TAP is in use: built with the
  * seam of failingUring.h (io_uring_enter() fails as EUK_TEST_URING_FAIL
- * says, counted per ring), it must close the ring and go on with a system
- * call per frame: no frame lost, none written twice, no error reported to
- * JavaScript. Against a real TAP in a throw-away namespace; skipped (reason
+ * says, counted from each ring's setup), it must close the ring and go on
+ * with a system call per frame: no frame lost, none written twice, no
+ * error reported to JavaScript. Against a real TAP in a throw-away namespace; skipped (reason
  * printed) where that, the compiler or io_uring is missing.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs"
-import { createRequire } from "node:module"
+import { mkdirSync, readdirSync, readlinkSync } from "node:fs"
 import { join } from "node:path"
-import type { TapAddon } from "../../src/net/NetifTap.ts"
+import { loadTapAddon } from "../../src/net/NetifTap.ts"
 import { addonCompiler } from "../../scripts/build-addon.ts"
-import { kernelRxPackets, kernelSends, kernelSkipReason, moveIntoNamespace, scratchNamespace } from "../net/netif/netns.ts"
+import { ioUringAllowed, kernelRxPackets, kernelSends, kernelSkipReason, moveIntoNamespace, scratchNamespace, waitUntil } from "../net/netif/netns.ts"
 import { BROADCAST, testFrame } from "../net/netif/frames.ts"
 
 const here = import.meta.dirname
@@ -29,8 +28,6 @@ const build = (): string | undefined => {
   return built.status === 0 ? undefined : `cannot build the addon with test/native/failingUring.h: ${built.stderr}`
 }
 
-const ioUringAllowed = !existsSync("/proc/sys/kernel/io_uring_disabled") ||
-  readFileSync("/proc/sys/kernel/io_uring_disabled", "utf8").trim() === "0"
 const reason = kernelSkipReason() ?? (ioUringAllowed ? undefined : "io_uring is disabled here") ?? build()
 if (reason !== undefined) console.log(`skipping the broken-ring tests: ${reason}`)
 
@@ -44,12 +41,6 @@ const ringsOpen = (): number =>
     }
   }).length
 
-/** Polls `done` every 20 ms, for at most 3 s. */
-const waitUntil = (done: () => boolean) =>
-  Effect.gen(function* () {
-    for (let waited = 0; waited < 3000 && !done(); waited += 20) yield* Effect.sleep("20 millis")
-  })
-
 /**
  * A TAP opened through the seamed addon with io_uring_enter() failing as
  * `fail` says (its first call is the probe of the open), in a fresh
@@ -58,7 +49,7 @@ const waitUntil = (done: () => boolean) =>
  */
 const brokenRingTap = (fail: string) =>
   Effect.gen(function* () {
-    const addon = createRequire(import.meta.url)(variant) as TapAddon
+    const addon = yield* loadTapAddon(variant)
     const { ns, ifname } = yield* scratchNamespace
     process.env["EUK_TEST_URING_FAIL"] = fail
     const rings = ringsOpen()

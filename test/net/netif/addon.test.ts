@@ -9,26 +9,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import { spawnSync } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Netif } from "../../../src/net/Netif.ts"
 import { layerTap, loadTapAddon } from "../../../src/net/NetifTap.ts"
 import type { TapAddon, TapOffload } from "../../../src/net/NetifTap.ts"
-import { ip, kernelRxPackets, kernelSends, kernelSkipReason, moveIntoNamespace, root, scratchNamespace } from "./netns.ts"
+import { ioUringAllowed, ip, kernelRxPackets, kernelSends, kernelSkipReason, moveIntoNamespace, root, scratchNamespace, waitUntil } from "./netns.ts"
 import { BROADCAST, testFrame } from "./frames.ts"
 
 const reason = kernelSkipReason()
 if (reason !== undefined) console.log(`skipping addon tests: ${reason}`)
-
-/** Polls `done` every 20 ms, for at most `ms`. */
-const waitUntil = (done: () => boolean, ms = 3000) =>
-  Effect.gen(function* () {
-    for (let waited = 0; waited < ms && !done(); waited += 20) yield* Effect.sleep("20 millis")
-  })
-
-/** Whether this kernel lets us use io_uring (kernels before 6.6 have no switch and allow it). */
-const ioUringAllowed = !existsSync("/proc/sys/kernel/io_uring_disabled") ||
-  readFileSync("/proc/sys/kernel/io_uring_disabled", "utf8").trim() === "0"
 
 /** linux/if_tun.h: the TAP's NAPI flag, as `/sys/class/net/<name>/tun_flags` shows it. */
 const IFF_NAPI = 0x0010

@@ -5,7 +5,7 @@
 import { Effect } from "effect"
 import { execFileSync, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 
 /** The package root. */
@@ -98,3 +98,13 @@ for i in range(int(sys.argv[2])):
 /** The kernel in `ns` sends `count` broadcast test frames out of `ifname`. */
 export const kernelSends = (ns: string, ifname: string, count: number) =>
   Effect.sync(() => execFileSync("ip", ["netns", "exec", ns, "python3", "-c", SENDER, ifname, String(count)]))
+
+/** Whether this kernel lets us use io_uring (kernels before 6.6 have no switch and allow it). */
+export const ioUringAllowed = !existsSync("/proc/sys/kernel/io_uring_disabled") ||
+  readFileSync("/proc/sys/kernel/io_uring_disabled", "utf8").trim() === "0"
+
+/** Polls `done` every 20 ms, for at most `ms`. */
+export const waitUntil = (done: () => boolean, ms = 3000) =>
+  Effect.gen(function* () {
+    for (let waited = 0; waited < ms && !done(); waited += 20) yield* Effect.sleep("20 millis")
+  })
