@@ -133,7 +133,11 @@ export interface Flow {
    * Receive into `buffer`, as `recv(2)` does: how many bytes were copied to
    * its start (at least one, at most `buffer.length`; 0 only for an empty
    * buffer), or `undefined` at the end of the stream. Reading into one
-   * reused buffer allocates nothing per read.
+   * reused buffer allocates nothing per read. On the direct stack, a read
+   * that waits lends `buffer` to the connection: bytes arriving meanwhile
+   * are copied straight into it (once, not through the receive buffer), and
+   * the window offered to the peer stays open; an interrupted read leaves
+   * what its buffer took for the next read.
    */
   readonly readInto: (buffer: Uint8Array) => Effect.Effect<number | undefined, TcpError>
   /**

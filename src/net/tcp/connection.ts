@@ -394,8 +394,8 @@ export class Connection {
     const n = Math.min(max, this.receiveBuffer.readable)
     if (n === 0) return undefined
     const data = new Uint8Array(n)
-    this.receiveInto(data, now)
-    return data
+    const got = this.receiveInto(data, now)
+    return got === 0 ? undefined : got < n ? data.subarray(0, got) : data
   }
 
   /** Move up to `buffer.length` received bytes to the start of `buffer` (RFC 9293 RECEIVE); how many (0: none waiting). */

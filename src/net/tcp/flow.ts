@@ -75,9 +75,29 @@ export const connectionFlow = (c: Connection, now: () => number): Flow => {
       if (c.state === "CLOSED") return Effect.fail(connectionError(c, remote, "read"))
       return undefined
     })
-  const read = receiving(() => c.receive(READ_CHUNK, now()))
+  /**
+   * `receiving(take)` for a reader that made a loan (`lent`) of its buffer
+   * when none was waiting: bytes arriving meanwhile go straight to it, the
+   * window staying open; `withdraw` ends the loan however the wait ends, so
+   * an interrupted read leaves its bytes to the next.
+   */
+  const lending = <A>(lent: boolean, take: () => A | undefined, withdraw: () => void) =>
+    lent ? Effect.ensuring(receiving(take), Effect.sync(withdraw)) : receiving(take)
+  const read = Effect.suspend(() =>
+    lending(
+      c.receiveBuffer.lendNew(READ_CHUNK),
+      () => c.receiveBuffer.takeNew() ?? c.receive(READ_CHUNK, now()),
+      () => c.receiveBuffer.withdraw(),
+    )
+  )
   const readInto = (buffer: Uint8Array): Effect.Effect<number | undefined, TcpError> =>
-    buffer.length === 0 ? Effect.succeed(0) : receiving(() => c.receiveInto(buffer, now()) || undefined)
+    buffer.length === 0 ? Effect.succeed(0) : Effect.suspend(() =>
+      lending(
+        c.receiveBuffer.lend(buffer),
+        () => c.receiveInto(buffer, now()) || undefined,
+        () => c.receiveBuffer.withdraw(buffer),
+      )
+    )
 
   /** Fails once the connection can no longer send; succeeds once `c` holds all of the write's bytes. */
   const written = (): Effect.Effect<void, TcpError> | undefined => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { seqAdd } from "../../../src/net/wire/seq.ts"
+import { seqAdd, seqDiff } from "../../../src/net/wire/seq.ts"
 import { Flags } from "../../../src/net/wire/tcp.ts"
 import { drain, establish } from "./helpers.ts"
 import { clean, Sim } from "./sim.ts"
@@ -165,6 +165,51 @@ describe("Nagle and delayed ACKs", () => {
     const acks = sim.b.sent.length
     expect(acks).toBeLessThanOrEqual(Math.ceil(segments / 2) + 5)
     expect(acks).toBeGreaterThanOrEqual(Math.floor(segments / 2) - 5)
+  })
+
+  it("a reader waiting with its buffer keeps the window open: a full window's batch is ACKed offering the whole buffer again", () => {
+    for (const waiting of [true, false]) {
+      const sim = new Sim(45, clean, { receiveBuffer: 64 * 1024 })
+      const { client, server } = establish(sim)
+      const data = pattern(2_000_000, 8)
+      let written = 0
+      let read = 0
+      const feed = () => {
+        if (written < data.length) written += client.send(data.subarray(written), sim.now)
+        read += drain(server, sim.now).length
+      }
+      sim.run(() => client.congestion.cwnd > 64 * 1024, feed)
+      sim.run(() => client.flight === 0, () => (read += drain(server, sim.now).length))
+      const held: Array<Uint8Array> = []
+      sim.filter = (from, seg) => {
+        if (from !== sim.a || seg.payload.length === 0) return true
+        held.push(new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length).slice())
+        return false
+      }
+      feed()
+      sim.filter = () => true
+      sim.record = true
+      const start = server.rcvNxt
+      const reader = new Uint8Array(256 * 1024)
+      if (waiting) expect(server.receiveBuffer.lend(reader)).toBe(true)
+      sim.b.engine.beginBatch()
+      for (const segment of held) sim.inject(sim.b, sim.a.address, segment)
+      sim.b.engine.endBatch(sim.now)
+      const batch = seqDiff(server.rcvNxt, start)
+      expect(batch).toBeGreaterThan(60 * 1024)
+      const offered = sim.b.sent.at(-1)!.window << server.rcvShift
+      const sentBeforeRead = sim.b.sent.length
+      const n = server.receiveInto(reader, sim.now)
+      expect(n).toBe(batch)
+      expect(Buffer.from(reader.subarray(0, n)).equals(Buffer.from(data.subarray(read, read + n)))).toBe(true)
+      if (waiting) {
+        expect(offered).toBeGreaterThan(64 * 1024 - (1 << server.rcvShift)) // the whole buffer: the sender goes on at once
+        expect(sim.b.sent.length).toBe(sentBeforeRead) // and no window update is needed after the read
+      } else {
+        expect(offered).toBeLessThan(64 * 1024 - batch + (1 << server.rcvShift)) // narrowed until the application reads
+        expect(sim.b.sent.length).toBe(sentBeforeRead + 1) // then a window update
+      }
+    }
   })
 
   it("ACKs a batch of segments read at once at its end, and before whenever half the receive buffer is unacknowledged", () => {

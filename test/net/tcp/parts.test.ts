@@ -83,6 +83,123 @@ describe("engine parts", () => {
     },
   )
 
+  test.prop([fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.array(fc.tuple(fc.nat(), fc.nat(5), fc.integer({ min: 1, max: 900 })), { minLength: 1, maxLength: 80 })])(
+    "bytes stay in order, none lost, whether a reader lends its buffer or has one made, reads, withdraws, or another reader reads",
+    (start, steps) => {
+      const data = pattern(40 * 100, 4)
+      const buffer = new ReceiveBuffer(2048, 64)
+      let rcvNxt = start
+      /** The loan: a reader's own buffer, one to be made ("new"), or none. */
+      let lent: Uint8Array | "new" | undefined
+      const out: Array<Uint8Array> = []
+      const read = (into: Uint8Array) => {
+        const n = buffer.readInto(into)
+        if (n > 0) out.push(into.slice(0, n))
+        if (into === lent && n > 0) lent = undefined
+        return n
+      }
+      const arrive = (i: number) => {
+        const seq = seqAdd(start, i * 100)
+        const offset = seqDiff(seq, rcvNxt)
+        if (offset < 0 || offset + 100 > buffer.window) return // old, or beyond the window (the caller trims)
+        rcvNxt = seqAdd(rcvNxt, buffer.store(rcvNxt, seq, data.subarray(i * 100, i * 100 + 100)))
+      }
+      const withdraw = () => {
+        if (lent !== undefined) buffer.withdraw(lent === "new" ? undefined : lent)
+        lent = undefined
+      }
+      for (const [piece, action, size] of steps) {
+        arrive(piece % 40)
+        if (action === 0 && lent === undefined) {
+          const into = new Uint8Array(size)
+          if (buffer.lend(into)) lent = into
+        } else if (action === 1 && lent instanceof Uint8Array) {
+          read(lent)
+        } else if (action === 2) {
+          withdraw()
+        } else if (action === 3 && lent === undefined) {
+          if (buffer.lendNew(size)) lent = "new"
+        } else if (action === 4 && lent === "new") {
+          const taken = buffer.takeNew()
+          if (taken !== undefined) {
+            out.push(taken.slice())
+            lent = undefined
+          }
+        } else {
+          read(new Uint8Array(size)) // another reader: nothing while a lent buffer holds bytes, which come first
+        }
+      }
+      withdraw()
+      for (let i = 0; i < 40; i++) arrive(i)
+      for (let n = read(new Uint8Array(333)); n > 0; n = read(new Uint8Array(333)));
+      expect(Buffer.concat(out).equals(Buffer.from(data.subarray(0, seqDiff(rcvNxt, start))))).toBe(true)
+      expect(buffer.readable).toBe(0)
+    },
+  )
+
+  it("a buffer made for a reader fits a short first segment, else takes a bulk read; short reads are copied out", () => {
+    const buffer = new ReceiveBuffer(65536, 8)
+    const data = pattern(5000, 7)
+    expect(buffer.lendNew(4096)).toBe(true)
+    expect(buffer.takeNew()).toBeUndefined() // nothing came yet
+    expect(buffer.store(0, 0, data.subarray(0, 100))).toBe(100)
+    expect(buffer.store(100, 100, data.subarray(100, 200))).toBe(100) // the made buffer is full: into the ring
+    expect(buffer.window).toBe(65536 - 100)
+    const short = buffer.takeNew()!
+    expect(short).toEqual(data.subarray(0, 100))
+    expect(short.buffer.byteLength).toBe(100)
+    const rest = new Uint8Array(1000)
+    expect(buffer.readInto(rest)).toBe(100)
+    expect(buffer.lendNew(4096)).toBe(true)
+    expect(buffer.store(200, 200, data.subarray(200, 1660))).toBe(1460)
+    expect(buffer.store(1660, 1660, data.subarray(1660, 3120))).toBe(1460)
+    expect(buffer.window).toBe(65536) // all in the made buffer
+    const bulk = buffer.takeNew()!
+    expect(bulk).toEqual(data.subarray(200, 3120))
+    expect(bulk.buffer.byteLength).toBe(4096) // most of it used: handed over, not copied
+    expect(buffer.lendNew(4096)).toBe(true)
+    expect(buffer.store(3120, 3120, data.subarray(3120, 4580))).toBe(1460)
+    buffer.withdraw() // the reader stopped waiting: its bytes stay readable
+    const last = new Uint8Array(2000)
+    expect(buffer.readInto(last)).toBe(1460)
+    expect(last.subarray(0, 1460)).toEqual(data.subarray(3120, 4580))
+  })
+
+  it("a lent buffer takes in-order bytes without narrowing the window; what it cannot hold goes to the ring", () => {
+    const buffer = new ReceiveBuffer(4096, 8)
+    const data = pattern(1200, 5)
+    const lent = new Uint8Array(1000)
+    expect(buffer.lend(lent)).toBe(true)
+    expect(buffer.lend(new Uint8Array(10))).toBe(false) // one lent buffer at a time
+    expect(buffer.readInto(lent)).toBe(0) // nothing yet: stays lent
+    for (let i = 0; i < 3; i++) expect(buffer.store(i * 400, i * 400, data.subarray(i * 400, i * 400 + 400))).toBe(400)
+    expect(buffer.readable).toBe(1200)
+    expect(buffer.window).toBe(4096 - 200) // only the 200 bytes past the lent buffer's room take the window
+    expect(buffer.readInto(new Uint8Array(500))).toBe(0) // another reader waits: the lent bytes come first
+    expect(buffer.readInto(lent)).toBe(1000)
+    expect(lent).toEqual(data.subarray(0, 1000))
+    const rest = new Uint8Array(500)
+    expect(buffer.readInto(rest)).toBe(200)
+    expect(rest.subarray(0, 200)).toEqual(data.subarray(1000))
+    expect(buffer.window).toBe(4096)
+  })
+
+  it("a withdrawn buffer's bytes stay readable, before later ones, and the buffer is no longer written", () => {
+    const buffer = new ReceiveBuffer(4096, 8)
+    const data = pattern(500, 6)
+    const lent = new Uint8Array(1000)
+    expect(buffer.lend(lent)).toBe(true)
+    expect(buffer.store(0, 0, data.subarray(0, 300))).toBe(300)
+    buffer.withdraw(lent)
+    expect(buffer.lend(new Uint8Array(1000))).toBe(false) // bytes wait: read them first
+    expect(buffer.store(300, 300, data.subarray(300))).toBe(200)
+    expect(lent.subarray(300, 500)).toEqual(new Uint8Array(200)) // into the ring, not the withdrawn buffer
+    const into = new Uint8Array(100)
+    const out: Array<Uint8Array> = []
+    for (let n = buffer.readInto(into); n > 0; n = buffer.readInto(into)) out.push(into.slice(0, n))
+    expect(Buffer.concat(out)).toEqual(Buffer.from(data))
+  })
+
   it("bounds the out-of-order ranges and reports the newest as the first SACK block", () => {
     const buffer = new ReceiveBuffer(65536, 3)
     const seg = new Uint8Array(10)

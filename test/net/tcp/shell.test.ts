@@ -1,13 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
+import { connectionFlow } from "../../../src/net/tcp/flow.ts"
 import { makeTcp } from "../../../src/net/tcp/TcpLayer.ts"
 import type { Tcp } from "../../../src/net/tcp/TcpLayer.ts"
 import { toSink } from "../../../src/net/FlowSink.ts"
 import type { Flow } from "../../../src/net/Stack.ts"
 import { readMixed } from "../flowReads.ts"
 import { drive, linked } from "./linked.ts"
-import { prng } from "./sim.ts"
+import { establish } from "./helpers.ts"
+import { clean, prng, Sim } from "./sim.ts"
 import { pattern } from "./transfer.ts"
 
 const seeded = (seed: number) => {
@@ -84,6 +86,31 @@ describe("the Effect shell: Stack.tcp over the engine", () => {
       expect(bytes.equals(Buffer.from(data))).toBe(true)
       expect(filled).toBeGreaterThan(50)
     }).pipe(Effect.scoped), 50))
+
+  it.effect("a read or readInto interrupted after its waiting buffer took bytes leaves them for the next read", () =>
+    Effect.gen(function* () {
+      for (const how of ["read", "readInto"] as const) {
+        const sim = new Sim(46, clean)
+        const { client, server } = establish(sim)
+        const flow = connectionFlow(server, () => sim.now)
+        const lent = new Uint8Array(1000)
+        const reader = yield* Effect.forkChild(how === "read" ? flow.read : flow.readInto(lent))
+        yield* Effect.yieldNow // the reader waits, a buffer lent
+        const data = pattern(300, 11)
+        // In one synchronous step: the bytes arrive (into the waiting buffer), and the reader is interrupted before it runs.
+        yield* Effect.sync(() => {
+          client.send(data, sim.now)
+          sim.run(() => server.receiveBuffer.readable === data.length)
+          reader.interruptUnsafe()
+        })
+        expect(Exit.hasInterrupts(yield* Fiber.await(reader))).toBe(true)
+        if (how === "readInto") expect(lent.subarray(0, 300)).toEqual(data) // they had gone straight into its buffer
+        expect(server.receiveBuffer.window).toBe(server.receiveBuffer.capacity) // and had not narrowed the window
+        const next = new Uint8Array(1000)
+        expect(yield* flow.readInto(next)).toBe(300)
+        expect(next.subarray(0, 300)).toEqual(data)
+      }
+    }))
 
   it.effect("writes wait while the send buffer and the peer's window are full (backpressure)", () =>
     drive(Effect.gen(function* () {
