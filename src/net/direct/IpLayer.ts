@@ -8,7 +8,9 @@
  *   frames are written by the writer fiber, or at once with `flush`).
  *
  * Fibers, all scoped to the layer: one receive fiber consumes `netif.frames`
- * batch by batch and writes the replies of a batch with one `writeBatch`;
+ * batch by batch and writes the replies of a batch with one `writeBatch`
+ * (and, where a transport pushes, what it sent so far before going on with
+ * the batch);
  * one timer fiber sleeps until the engine's next deadline (ARP retries,
  * reassembly timeouts) on Effect's `Clock`, woken early when an earlier
  * deadline appears; one writer fiber sends what transports queued outside
@@ -23,7 +25,7 @@ import type { IcmpObserver, Ipv4Stats } from "../engine/ipv4.ts"
 import type { PayloadWriter } from "../engine/packetize.ts"
 import type { ReassemblyStats } from "../engine/reassembly.ts"
 import { Netif } from "../Netif.ts"
-import type { NetifError } from "../Netif.ts"
+import type { FrameBatch, NetifError } from "../Netif.ts"
 import { StackDeviceFailed, StackUnreachable } from "../Stack.ts"
 import type { StackInvalidArgument } from "../Stack.ts"
 import type { Ipv4, Ipv4Cidr } from "../wire/addr.ts"
@@ -153,12 +155,14 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       }
     }
 
-    const receiver = Stream.runForEach(netif.frames, (batch) => {
-      inline(() => engine.receive(batch))
+    const receive = (batch: FrameBatch, start: number): Effect.Effect<void> => {
+      const next = inline(() => engine.receive(batch, start))
+      if (next < batch.length) return Effect.andThen(settle, Effect.suspend(() => receive(batch, next)))
       // The engine copies what it keeps (TCP and UDP data, fragments): the batch's memory can be reused.
       netif.release?.(batch)
       return settle
-    }).pipe(Effect.catch((error) =>
+    }
+    const receiver = Stream.runForEach(netif.frames, (batch) => receive(batch, 0)).pipe(Effect.catch((error) =>
       Effect.suspend(() => {
         gone = deviceFailed(error)
         return Effect.logError(`the stack stopped receiving: ${error.message}`)

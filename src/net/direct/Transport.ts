@@ -48,6 +48,11 @@ export interface IpSender {
     write: PayloadWriter,
     ecn?: number,
   ) => boolean
+  /**
+   * During a received batch: have what was sent so far written before the
+   * rest of the batch is handled (an ACK the peer waits on), not at its end.
+   */
+  readonly push?: () => void
 }
 
 /** A transport protocol plugged into the IPv4 layer. */

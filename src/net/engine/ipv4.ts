@@ -159,6 +159,8 @@ export class Ipv4Engine {
   private readonly transports = new Array<TransportProtocol | undefined>(256)
   /** The registered transports that want to see batches begin and end. */
   private batched: ReadonlyArray<TransportProtocol> = []
+  /** A transport pushed during the current frame: `receive` stops after it. */
+  private pushed = false
   private readonly icmpObservers = new Set<IcmpObserver>()
   private readonly waiters = new Map<Ipv4, Set<ResolutionCallback>>()
   private out: Array<Uint8Array> = []
@@ -204,6 +206,9 @@ export class Ipv4Engine {
       pathMtu: (destination) => this.pathMtus.get(destination, this.now()),
       reducePathMtu: (destination, mtu) => this.pathMtus.reduce(destination, mtu, this.now()),
       send: (destination, protocol, length, write, ecn) => this.send(destination, protocol, length, write, ecn),
+      push: () => {
+        this.pushed = true
+      },
     }
   }
 
@@ -217,20 +222,32 @@ export class Ipv4Engine {
     for (const header of this.arp.announce()) this.sendArp(header)
   }
 
-  /** Handle one batch of received frames (transports see it begin and end). */
-  receive(frames: FrameBatch): void {
+  /**
+   * Handle a batch of received frames from `frames[start]` (transports see
+   * it begin, at 0, and end). Returns where it stopped: `frames.length`, or
+   * earlier when a transport pushed (`IpSender.push`): the caller writes
+   * the output queued so far, then calls again from there.
+   */
+  receive(frames: FrameBatch, start = 0): number {
     const now = this.now()
-    this.stats.framesReceived += frames.length
     const batched = this.batched
     const verified = frames.checksumVerified
-    for (const transport of batched) transport.beginBatch!()
-    for (let i = 0; i < frames.length; i++) {
+    if (start === 0) {
+      this.stats.framesReceived += frames.length
+      for (const transport of batched) transport.beginBatch!()
+    }
+    for (let i = start; i < frames.length; i++) {
       try {
         this.frame(frames[i]!, now, verified !== undefined && verified[i] === 1)
       } catch (error) {
         this.fault(error)
       }
+      if (this.pushed && i + 1 < frames.length) {
+        this.pushed = false
+        return i + 1
+      }
     }
+    this.pushed = false
     for (const transport of batched) {
       try {
         transport.endBatch!(now)
@@ -239,6 +256,7 @@ export class Ipv4Engine {
       }
     }
     this.checkDeadline()
+    return frames.length
   }
 
   /** Run the timers that are due: ARP retries and give-ups, reassembly timeouts. */

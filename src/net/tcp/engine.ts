@@ -108,8 +108,13 @@ export class TcpEngine implements TransportProtocol {
       closed: (c) => this.remove(c),
       reschedule: (c) => this.reschedule(c),
       output: (c, now) => {
-        if (this.inBatch && this.mayHold(c)) this.held.add(c)
-        else transmit(c, now)
+        if (!this.inBatch) transmit(c, now)
+        else if (this.mayHold(c)) this.held.add(c)
+        else {
+          transmit(c, now)
+          // An ACK the sender's window waits on goes out at once; duplicate ACKs, each with its SACK blocks, go together at the batch's end.
+          if (c.receiveBuffer.outOfOrder.isEmpty) this.ip.push?.()
+        }
       },
     }
   }
@@ -222,10 +227,12 @@ export class TcpEngine implements TransportProtocol {
   /**
    * Whether output may wait for the batch's end: not with out-of-order data
    * (duplicate ACKs go at once, RFC 5681 §4.2) nor with half the receive
-   * buffer unacknowledged (the sender must not stall on a small window; an
-   * ACK every half buffer measured faster over a TAP than every quarter,
-   * which cost the reader a system call more per quarter, and than only at
-   * the batch's end, which left the sender idle).
+   * buffer unacknowledged (the sender must not stall on a small window).
+   * The latter is pushed: written before the rest of the batch is handled,
+   * so the sender goes on meanwhile. An ACK every half buffer
+   * measured faster over a TAP than every quarter or third (each a write
+   * system call more) and than only at the batch's end (the sender idle
+   * while the batch is handled).
    */
   private mayHold(c: Connection): boolean {
     return c.receiveBuffer.outOfOrder.isEmpty && seqDiff(c.rcvNxt, c.lastAckSent) < c.receiveBuffer.capacity / 2

@@ -211,6 +211,34 @@ describe("IPv4 engine", () => {
     expect(Effect.runSync(parseIpv4Config({ cidr: "10.0.0.2/24", icmpErrors: { perSecond: 0, burst: 5 } })).icmpErrors).toEqual({ perSecond: 0, burst: 5 })
   })
 
+  it("stops a batch where a transport pushes, so what it sent is written before the rest; the batch begins and ends once", () => {
+    const { a } = pair()
+    const events: Array<string> = []
+    a.register({
+      protocol: 77,
+      input: (_source, _destination, payload) => {
+        events.push(`in ${payload[0]}`)
+        if (payload[0] === 2) {
+          a.sender.send(B_IP, 77, 1, (buffer, offset) => void (buffer[offset] = 2))
+          a.sender.push!()
+        }
+      },
+      beginBatch: () => events.push("begin"),
+      endBatch: () => events.push("end"),
+    })
+    const batch = [1, 2, 3, 4].map((n) => frameToA(77, 1, (buffer, offset) => void (buffer[offset] = n)))
+    const received = a.stats.framesReceived
+    expect(a.receive(batch)).toBe(2)
+    expect(a.takeOutput().map((frame) => frame[34])).toEqual([2]) // the reply, before frames 3 and 4 are handled
+    expect(events).toEqual(["begin", "in 1", "in 2"])
+    expect(a.receive(batch, 2)).toBe(4)
+    expect(events).toEqual(["begin", "in 1", "in 2", "in 3", "in 4", "end"])
+    expect(a.stats.framesReceived - received).toBe(4) // counted once
+    // A push on the batch's last frame has nothing left to stop before.
+    expect(a.receive([batch[1]!])).toBe(1)
+    expect(events.slice(-3)).toEqual(["begin", "in 2", "end"])
+  })
+
   it("tells transports which frames the device checksummed (receive checksum offload)", () => {
     const { a } = pair()
     const seen: Array<boolean> = []

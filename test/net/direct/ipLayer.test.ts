@@ -1,0 +1,72 @@
+/**
+ * The IPv4 layer's Effect shell over a hand-made `Netif`: how a received
+ * batch's handling and the writes of what it sends interleave.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Deferred, Effect, Layer, Stream } from "effect"
+import { IpLayer, layerIp } from "../../../src/net/direct/IpLayer.ts"
+import { Netif } from "../../../src/net/Netif.ts"
+import type { FrameBatch } from "../../../src/net/Netif.ts"
+import { ipv4, macToBytes } from "../../../src/net/wire/addr.ts"
+import * as Ethernet from "../../../src/net/wire/ethernet.ts"
+import * as Ipv4Wire from "../../../src/net/wire/ipv4.ts"
+
+const US_MAC = 0x02000000000a
+const PEER_MAC = 0x02000000000b
+const PEER = ipv4(10, 0, 0, 3)
+
+/** A frame from the peer to 10.0.0.2 carrying a one-byte packet of protocol 77. */
+const frame = (n: number) => {
+  const bytes = new Uint8Array(35)
+  Ethernet.emit({ destination: US_MAC, source: PEER_MAC, etherType: Ethernet.EtherType.Ipv4 }, bytes)
+  bytes[34] = n
+  Ipv4Wire.emit({ identification: n, ttl: 64, protocol: 77, source: PEER, destination: ipv4(10, 0, 0, 2), payloadLength: 1 }, bytes, 14)
+  return bytes
+}
+
+describe("IPv4 layer", () => {
+  it.effect("writes what a transport pushed in the middle of a batch before handling the rest of it", () =>
+    Effect.gen(function* () {
+      const handled: Array<number> = []
+      /** For each write: the frames' first payload bytes, and how many packets had been handled by then. */
+      const writes: Array<{ replies: Array<number>; handled: number }> = []
+      const released = yield* Deferred.make<FrameBatch>()
+      const lastReply = yield* Deferred.make<void>()
+      const go = yield* Deferred.make<void>()
+      const batch: FrameBatch = [1, 2, 3, 4].map(frame)
+      const netif = Netif.of({
+        mac: macToBytes(US_MAC),
+        mtu: 1500,
+        frames: Stream.concat(Stream.fromEffect(Effect.as(Deferred.await(go), batch)), Stream.never),
+        release: (b) => Deferred.doneUnsafe(released, Effect.succeed(b)),
+        writeBatch: (frames) =>
+          Effect.sync(() => {
+            writes.push({ replies: frames.map((f) => f[34]!), handled: handled.length })
+            if (frames.some((f) => f[34] === 104)) Deferred.doneUnsafe(lastReply, Effect.void)
+          }),
+        write: () => Effect.void,
+        stats: Effect.die("unused"),
+      })
+      const context = yield* Layer.build(layerIp({
+        cidr: "10.0.0.2/24",
+        staticArp: [{ address: "10.0.0.3", mac: "02:00:00:00:00:0b" }],
+      }).pipe(Layer.provide(Layer.succeed(Netif, netif))))
+      const ip = Context.get(context, IpLayer)
+      yield* ip.register({
+        protocol: 77,
+        input: (_source, _destination, payload) => {
+          handled.push(payload[0]!)
+          ip.sender.send(PEER, 77, 1, (buffer, offset) => void (buffer[offset] = payload[0]! + 100))
+          if (payload[0] === 2) ip.sender.push!()
+        },
+        beginBatch: () => {},
+        endBatch: () => {},
+      })
+      yield* Deferred.succeed(go, undefined)
+      yield* Deferred.await(lastReply)
+      expect(yield* Deferred.await(released)).toBe(batch) // handed back once all of it was handled
+      expect(handled).toEqual([1, 2, 3, 4])
+      const replies = writes.filter((w) => w.replies.some((r) => r > 100))
+      expect(replies).toEqual([{ replies: [101, 102], handled: 2 }, { replies: [103, 104], handled: 4 }])
+    }))
+})
