@@ -236,9 +236,11 @@ describe("Nagle and delayed ACKs", () => {
     sim.filter = () => true
     sim.record = true
     const start = server.rcvNxt
+    const pushes = sim.b.pushes
     sim.b.engine.beginBatch()
     for (const segment of held) sim.inject(sim.b, sim.a.address, segment)
     const duringBatch = sim.b.sent.length
+    expect(sim.b.pushes - pushes).toBe(1) // that ACK is written before the rest of the batch is handled
     sim.b.engine.endBatch(sim.now)
     const acked = sim.b.sent.map((s) => s.acknowledgmentNumber - start)
     expect(duringBatch).toBe(1)
@@ -246,5 +248,24 @@ describe("Nagle and delayed ACKs", () => {
     expect(acked[0]).toBeLessThan(32 * 1024 + 1448)
     expect(acked.at(-1)).toBe(server.rcvNxt - start)
     expect(acked).toHaveLength(2)
+
+    // A batch with a hole: its duplicate ACKs go out during it, but are not pushed one by one.
+    drain(server, sim.now)
+    sim.run(() => client.flight === 0, () => drain(server, sim.now))
+    held.length = 0
+    sim.filter = (from, seg) => {
+      if (from !== sim.a || seg.payload.length === 0) return true
+      held.push(new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length).slice())
+      return false
+    }
+    client.send(pattern(64 * 1024, 9), sim.now)
+    expect(held.length).toBeGreaterThan(10)
+    sim.filter = () => true
+    const sentBefore = sim.b.sent.length
+    sim.b.engine.beginBatch()
+    for (const segment of held.slice(1)) sim.inject(sim.b, sim.a.address, segment)
+    expect(sim.b.sent.length - sentBefore).toBe(held.length - 1)
+    expect(sim.b.pushes - pushes).toBe(1)
+    sim.b.engine.endBatch(sim.now)
   })
 })

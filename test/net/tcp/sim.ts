@@ -50,6 +50,8 @@ export interface Host {
   readonly sent: Array<Segment>
   /** The IPv4 ECN codepoint each of `sent` went out with. */
   readonly sentEcn: Array<number>
+  /** How many times the engine pushed (`IpSender.push`: write what it sent before the rest of the batch). */
+  pushes: number
 }
 
 interface Event {
@@ -120,8 +122,12 @@ export class Sim {
           if (this.filter(self, seg)) this.transmit(address, peer(), bytes, marked)
           return true
         },
+        push: () => {
+          host.pushes++
+        },
       }
-      return { address, engine: new TcpEngine(ip, { config, random: random32 }), sent, sentEcn }
+      const host: Host = { address, engine: new TcpEngine(ip, { config, random: random32 }), sent, sentEcn, pushes: 0 }
+      return host
     }
     this.a = make(ipv4(10, 0, 0, 1), () => this.b, configA)
     this.b = make(ipv4(10, 0, 0, 2), () => this.a, configB)
