@@ -13,9 +13,6 @@ import { ByteRing } from "./ring.ts"
 import { SeqRanges } from "./seqRanges.ts"
 import { seqAdd, seqDiff } from "../wire/seq.ts"
 
-/** A first segment shorter than this, arriving for a `lendNew` reader, gets a buffer of its own size. */
-const SHORT_SEGMENT = 1024
-
 /** In-order data for the application plus bounded out-of-order reassembly. */
 export class ReceiveBuffer {
   private readonly ring: ByteRing
@@ -27,6 +24,8 @@ export class ReceiveBuffer {
   /** The waiting reader lent no buffer (`lendNew`): `lent` is made here, of up to `lendSize` bytes, when bytes first come. */
   private lentNew = false
   private lendSize = 0
+  /** How many bytes the last `takeNew` handed over. */
+  private lastTaken = 0
   /** Bytes a lent buffer held when its reader withdrew it (interrupted): read before the ring's. */
   private withdrawn: Uint8Array | undefined = undefined
 
@@ -59,8 +58,8 @@ export class ReceiveBuffer {
     const offset = seqDiff(seq, rcvNxt)
     let lent = 0
     if (offset === 0 && this.lentNew && this.lent === undefined && this.ring.length === 0 && this.outOfOrder.isEmpty) {
-      // A short first segment is most likely a whole message: its own size; a full one starts a bulk read.
-      this.lent = new Uint8Array(data.length < SHORT_SEGMENT ? data.length : Math.max(this.lendSize, data.length))
+      // Sized by the reads before: twice the last (so bulk reads grow to `lendSize`, small messages stay small), at least this segment.
+      this.lent = new Uint8Array(Math.max(data.length, Math.min(this.lendSize, 2 * this.lastTaken)))
     }
     if (offset === 0 && this.lent !== undefined && this.ring.length === 0 && this.outOfOrder.isEmpty) {
       lent = Math.min(data.length, this.lent.length - this.lentFilled)
@@ -93,8 +92,9 @@ export class ReceiveBuffer {
 
   /**
    * As `lend`, for a reader without a buffer of its own: one is made when
-   * bytes first come (up to `size` bytes; a waiting reader ties up no
-   * memory), and `takeNew` hands its bytes over.
+   * bytes first come (a waiting reader ties up no memory), as big as the
+   * segment or twice the last such read, up to `size` bytes; `takeNew`
+   * hands its bytes over.
    */
   lendNew(size: number): boolean {
     if (this.lent !== undefined || this.lentNew || this.readable > 0) return false
@@ -113,6 +113,7 @@ export class ReceiveBuffer {
     const buffer = this.lent!
     const n = this.lentFilled
     this.endLoan()
+    this.lastTaken = n
     return 4 * n < buffer.length ? buffer.slice(0, n) : buffer.subarray(0, n)
   }
 
