@@ -5,6 +5,39 @@ import { drain, establish } from "./helpers.ts"
 import { clean, Sim } from "./sim.ts"
 import { pattern } from "./transfer.ts"
 
+/**
+ * A pair whose B has a 64 KiB receive buffer, warmed up until that window,
+ * not the congestion window, bounds A's bursts, then all acknowledged.
+ * `feed` has A send more and B read; `received(n)` is what B reads next.
+ */
+const windowBound = (seed: number) => {
+  const sim = new Sim(seed, clean, { receiveBuffer: 64 * 1024 })
+  const { client, server } = establish(sim)
+  const data = pattern(2_000_000, seed)
+  let written = 0
+  let read = 0
+  const feed = () => {
+    if (written < data.length) written += client.send(data.subarray(written), sim.now)
+    read += drain(server, sim.now).length
+  }
+  sim.run(() => client.congestion.cwnd > 64 * 1024, feed)
+  sim.run(() => client.flight === 0, () => (read += drain(server, sim.now).length))
+  return { sim, client, server, feed, received: (n: number) => data.subarray(read, read + n) }
+}
+
+/** A's data segments sent by `send`, held back from the wire: to hand to B as one batch, as a device read would. */
+const holdBurst = (sim: Sim, send: () => void): Array<Uint8Array> => {
+  const held: Array<Uint8Array> = []
+  sim.filter = (from, seg) => {
+    if (from !== sim.a || seg.payload.length === 0) return true
+    held.push(new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length).slice())
+    return false
+  }
+  send()
+  sim.filter = () => true
+  return held
+}
+
 describe("flow control, timestamps and probes", () => {
   it("stops at a zero window, probes it, and resumes on the window update", () => {
     const sim = new Sim(31, clean, { receiveBuffer: 64 * 1024 })
@@ -169,25 +202,8 @@ describe("Nagle and delayed ACKs", () => {
 
   it("a reader waiting with its buffer keeps the window open: a full window's batch is ACKed offering the whole buffer again", () => {
     for (const waiting of [true, false]) {
-      const sim = new Sim(45, clean, { receiveBuffer: 64 * 1024 })
-      const { client, server } = establish(sim)
-      const data = pattern(2_000_000, 8)
-      let written = 0
-      let read = 0
-      const feed = () => {
-        if (written < data.length) written += client.send(data.subarray(written), sim.now)
-        read += drain(server, sim.now).length
-      }
-      sim.run(() => client.congestion.cwnd > 64 * 1024, feed)
-      sim.run(() => client.flight === 0, () => (read += drain(server, sim.now).length))
-      const held: Array<Uint8Array> = []
-      sim.filter = (from, seg) => {
-        if (from !== sim.a || seg.payload.length === 0) return true
-        held.push(new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length).slice())
-        return false
-      }
-      feed()
-      sim.filter = () => true
+      const { sim, server, feed, received } = windowBound(45)
+      const held = holdBurst(sim, feed)
       sim.record = true
       const start = server.rcvNxt
       const reader = new Uint8Array(256 * 1024)
@@ -201,7 +217,7 @@ describe("Nagle and delayed ACKs", () => {
       const sentBeforeRead = sim.b.sent.length
       const n = server.receiveInto(reader, sim.now)
       expect(n).toBe(batch)
-      expect(Buffer.from(reader.subarray(0, n)).equals(Buffer.from(data.subarray(read, read + n)))).toBe(true)
+      expect(Buffer.from(reader.subarray(0, n)).equals(Buffer.from(received(n)))).toBe(true)
       if (waiting) {
         expect(offered).toBeGreaterThan(64 * 1024 - (1 << server.rcvShift)) // the whole buffer: the sender goes on at once
         expect(sim.b.sent.length).toBe(sentBeforeRead) // and no window update is needed after the read
@@ -213,27 +229,9 @@ describe("Nagle and delayed ACKs", () => {
   })
 
   it("ACKs a batch of segments read at once at its end, and before whenever half the receive buffer is unacknowledged", () => {
-    const sim = new Sim(44, clean, { receiveBuffer: 64 * 1024 })
-    const { client, server } = establish(sim)
-    const data = pattern(2_000_000, 7)
-    let written = 0
-    const feed = () => {
-      if (written < data.length) written += client.send(data.subarray(written), sim.now)
-      drain(server, sim.now)
-    }
-    // Warm up until the window, not the congestion window, bounds a burst; then let it all be acknowledged.
-    sim.run(() => client.congestion.cwnd > 64 * 1024, feed)
-    sim.run(() => client.flight === 0, () => drain(server, sim.now))
-    // Hold back A's next burst, then hand it to B as one batch, as a device read would.
-    const held: Array<Uint8Array> = []
-    sim.filter = (from, seg) => {
-      if (from !== sim.a || seg.payload.length === 0) return true
-      held.push(new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length).slice())
-      return false
-    }
-    feed()
+    const { sim, client, server, feed } = windowBound(44)
+    const held = holdBurst(sim, feed)
     expect(held.length).toBeGreaterThan(40)
-    sim.filter = () => true
     sim.record = true
     const start = server.rcvNxt
     const pushes = sim.b.pushes
@@ -250,21 +248,13 @@ describe("Nagle and delayed ACKs", () => {
     expect(acked).toHaveLength(2)
 
     // A batch with a hole: its duplicate ACKs go out during it, but are not pushed one by one.
-    drain(server, sim.now)
     sim.run(() => client.flight === 0, () => drain(server, sim.now))
-    held.length = 0
-    sim.filter = (from, seg) => {
-      if (from !== sim.a || seg.payload.length === 0) return true
-      held.push(new Uint8Array(seg.payload.buffer, 0, seg.headerLength + seg.payload.length).slice())
-      return false
-    }
-    client.send(pattern(64 * 1024, 9), sim.now)
-    expect(held.length).toBeGreaterThan(10)
-    sim.filter = () => true
+    const next = holdBurst(sim, () => client.send(pattern(64 * 1024, 9), sim.now))
+    expect(next.length).toBeGreaterThan(10)
     const sentBefore = sim.b.sent.length
     sim.b.engine.beginBatch()
-    for (const segment of held.slice(1)) sim.inject(sim.b, sim.a.address, segment)
-    expect(sim.b.sent.length - sentBefore).toBe(held.length - 1)
+    for (const segment of next.slice(1)) sim.inject(sim.b, sim.a.address, segment)
+    expect(sim.b.sent.length - sentBefore).toBe(next.length - 1)
     expect(sim.b.pushes - pushes).toBe(1)
     sim.b.engine.endBatch(sim.now)
   })
