@@ -57,11 +57,9 @@ export class ReceiveBuffer {
   store(rcvNxt: number, seq: number, data: Uint8Array): number {
     const offset = seqDiff(seq, rcvNxt)
     let lent = 0
-    if (offset === 0 && this.lentNew && this.lent === undefined && this.ring.length === 0 && this.outOfOrder.isEmpty) {
-      // Sized by the reads before: twice the last (so bulk reads grow to `lendSize`, small messages stay small), at least this segment.
-      this.lent = new Uint8Array(Math.max(data.length, Math.min(this.lendSize, 2 * this.lastTaken)))
-    }
-    if (offset === 0 && this.lent !== undefined && this.ring.length === 0 && this.outOfOrder.isEmpty) {
+    if (offset === 0 && (this.lent !== undefined || this.lentNew) && this.ring.length === 0 && this.outOfOrder.isEmpty) {
+      // A buffer made for a `lendNew` reader is sized by the reads before: twice the last (so bulk reads grow to `lendSize`, small messages stay small), at least this segment.
+      this.lent ??= new Uint8Array(Math.max(data.length, Math.min(this.lendSize, 2 * this.lastTaken)))
       lent = Math.min(data.length, this.lent.length - this.lentFilled)
       this.lent.set(lent === data.length ? data : data.subarray(0, lent), this.lentFilled)
       this.lentFilled += lent
