@@ -131,6 +131,15 @@ export class Netif extends Context.Service<Netif, {
   readonly release?: (batch: FrameBatch) => void
   /** Sends frames in order; returns when the backend has taken them (buffers may then be reused). */
   readonly writeBatch: (frames: ReadonlyArray<Uint8Array>) => Effect.Effect<void, NetifError>
+  /**
+   * `writeBatch` for a backend whose writes are synchronous (a TAP's system
+   * calls): writes at once and returns undefined when the backend took every
+   * frame, else an effect that does the rest as `writeBatch` would (waits
+   * for room, fails). Optional: it spares the stack an effect per write. A
+   * wrapper that changes what `writeBatch` writes must change `writeNow`
+   * alike, or leave it out.
+   */
+  readonly writeNow?: (frames: ReadonlyArray<Uint8Array>) => Effect.Effect<void, NetifError> | undefined
   /** Sends one frame. */
   readonly write: (frame: Uint8Array) => Effect.Effect<void, NetifError>
   /** A snapshot of the counters. */

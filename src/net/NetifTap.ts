@@ -329,42 +329,45 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
       return Effect.sync(() => writableWaiters.delete(wake))
     })
 
-    /** Sends well-sized frames[start..]; one synchronous pass, waiting only on EAGAIN. */
-    const send = (frames: ReadonlyArray<Uint8Array>, start: number, refused: Array<string>): Effect.Effect<void, NetifError> =>
-      Effect.suspend(() => {
-        if (gone !== undefined) return Effect.fail(gone)
-        let next = start
-        while (next < frames.length) {
-          const { done, errno } = addon.write(device.handle, frames, next)
-          for (let i = next; i < next + done; i++) stats.txBytes += frames[i]!.length
-          stats.txFrames += done
-          next += done
-          if (errno === 0) continue
-          if (errno === EAGAIN) return Effect.flatMap(waitWritable, () => send(frames, next, refused))
-          if (fatal.has(errno)) return Effect.fail(disconnect(errno))
-          if (errno === ENOBUFS) stats.txDrops++
-          else {
-            stats.txErrors++
-            refused.push(`kernel refused a ${frames[next]!.length}-byte frame: ${describe(errno)}`)
-          }
-          next++
+    /**
+     * Sends well-sized frames[start..] in one synchronous pass: undefined when
+     * the device took them all, else what is left to do (wait for room on
+     * EAGAIN and go on, or fail).
+     */
+    const sendNow = (frames: ReadonlyArray<Uint8Array>, start: number, refused: Array<string>): Effect.Effect<void, NetifError> | undefined => {
+      if (gone !== undefined) return Effect.fail(gone)
+      let next = start
+      while (next < frames.length) {
+        const { done, errno } = addon.write(device.handle, frames, next)
+        for (let i = next; i < next + done; i++) stats.txBytes += frames[i]!.length
+        stats.txFrames += done
+        next += done
+        if (errno === 0) continue
+        if (errno === EAGAIN) return Effect.flatMap(waitWritable, () => Effect.suspend(() => sendNow(frames, next, refused) ?? Effect.void))
+        if (fatal.has(errno)) return Effect.fail(disconnect(errno))
+        if (errno === ENOBUFS) stats.txDrops++
+        else {
+          stats.txErrors++
+          refused.push(`kernel refused a ${frames[next]!.length}-byte frame: ${describe(errno)}`)
         }
-        return refused.length === 0
-          ? Effect.void
-          : Effect.fail(new NetifWriteFailed({ device: device.name, failed: refused.length, reason: refused.join("; ") }))
-      })
+        next++
+      }
+      return refused.length === 0
+        ? undefined
+        : Effect.fail(new NetifWriteFailed({ device: device.name, failed: refused.length, reason: refused.join("; ") }))
+    }
 
-    const writeBatch = (frames: ReadonlyArray<Uint8Array>) =>
-      Effect.suspend(() => {
-        const refused: Array<string> = []
-        for (const frame of frames) {
-          const problem = sizeProblem(frame)
-          if (problem !== undefined) refused.push(problem)
-        }
-        stats.txErrors += refused.length
-        const sendable = refused.length === 0 ? frames : frames.filter((frame) => sizeProblem(frame) === undefined)
-        return send(sendable, 0, refused)
-      })
+    const writeNow = (frames: ReadonlyArray<Uint8Array>): Effect.Effect<void, NetifError> | undefined => {
+      const refused: Array<string> = []
+      for (const frame of frames) {
+        const problem = sizeProblem(frame)
+        if (problem !== undefined) refused.push(problem)
+      }
+      stats.txErrors += refused.length
+      const sendable = refused.length === 0 ? frames : frames.filter((frame) => sizeProblem(frame) === undefined)
+      return sendNow(sendable, 0, refused)
+    }
+    const writeBatch = (frames: ReadonlyArray<Uint8Array>) => Effect.suspend(() => writeNow(frames) ?? Effect.void)
     yield* Effect.logDebug(`netif ${kind} ${device.name} open (max ${ETHERNET_HEADER + mtu}-byte frames, ${device.ring ? "batched through io_uring" : "a system call per frame"}${device.threaded ? ", the kernel's side on a NAPI thread" : ""})`)
     return Netif.of({
       mac,
@@ -378,6 +381,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         pool.release([memory])
       },
       writeBatch,
+      writeNow,
       write: (frame) => writeBatch([frame]),
       stats: Effect.sync(() => snapshot(stats)),
     })

@@ -122,30 +122,42 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       onDeadline: () => timerWake.openUnsafe(),
     })
 
-    /** Writes what the engine queued. */
-    const flushNow = (): Effect.Effect<void, StackDeviceFailed> => {
+    const failedWith = (error: NetifError): StackDeviceFailed => {
+      const failure = deviceFailed(error)
+      if (error._tag === "NetifDisconnected") gone = failure
+      return failure
+    }
+    /**
+     * Writes what the engine queued, at once where the device allows
+     * (`Netif.writeNow`): undefined when all is written, else an effect for
+     * the rest (waiting for room, failing).
+     */
+    const writeOutput = (): Effect.Effect<void, StackDeviceFailed> | undefined => {
       if (gone !== undefined) return Effect.fail(gone)
       const frames = engine.takeOutput()
-      if (frames.length === 0) return Effect.void
-      // The device has taken the frames once writeBatch is over (the Netif contract): their buffers are reused.
-      return netif.writeBatch(frames).pipe(
-        Effect.ensuring(Effect.sync(() => engine.releaseOutput(frames))),
-        Effect.mapError((error) => {
-          const failure = deviceFailed(error)
-          if (error._tag === "NetifDisconnected") gone = failure
-          return failure
-        }),
-      )
+      if (frames.length === 0) return undefined
+      // The device has taken the frames once the write is over (the Netif contract): their buffers are reused.
+      const rest = netif.writeNow === undefined ? netif.writeBatch(frames) : netif.writeNow(frames)
+      if (rest === undefined) {
+        engine.releaseOutput(frames)
+        return undefined
+      }
+      return rest.pipe(Effect.ensuring(Effect.sync(() => engine.releaseOutput(frames))), Effect.mapError(failedWith))
     }
-    const flush = Effect.suspend(flushNow)
-    /** After the engine ran in a background fiber: report its faults, write its output, log failures. */
-    const settle = Effect.suspend(() => {
+    const flushNow = (): Effect.Effect<void, StackDeviceFailed> => writeOutput() ?? Effect.void
+    /**
+     * After the engine ran: reports its faults and writes its output, logging
+     * failures; undefined when there was nothing to report and all is written.
+     */
+    const settleNow = (): Effect.Effect<void> | undefined => {
       const faults = engine.takeFaults()
-      const logged = faults.length === 0
-        ? Effect.void
-        : Effect.logWarning(`dropped ${faults.length} packet(s) on an internal error: ${faults.join("; ")}`)
-      return Effect.andThen(logged, Effect.catch(flush, (error) => (gone === error ? Effect.void : Effect.logWarning(error.message))))
-    })
+      const rest = writeOutput()
+      const written = rest && Effect.catch(rest, (error) => (gone === error ? Effect.void : Effect.logWarning(error.message)))
+      if (faults.length === 0) return written
+      const logged = Effect.logWarning(`dropped ${faults.length} packet(s) on an internal error: ${faults.join("; ")}`)
+      return written === undefined ? logged : Effect.andThen(logged, written)
+    }
+    const settle = Effect.suspend(() => settleNow() ?? Effect.void)
     const inline = <A>(run: () => A): A => {
       flushingInline = true
       try {
@@ -157,10 +169,13 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
 
     const receive = (batch: FrameBatch, start: number): Effect.Effect<void> => {
       const next = inline(() => engine.receive(batch, start))
-      if (next < batch.length) return Effect.andThen(settle, Effect.suspend(() => receive(batch, next)))
+      if (next < batch.length) {
+        const settling = settleNow()
+        return settling === undefined ? receive(batch, next) : Effect.andThen(settling, Effect.suspend(() => receive(batch, next)))
+      }
       // The engine copies what it keeps (TCP and UDP data, fragments): the batch's memory can be reused.
       netif.release?.(batch)
-      return settle
+      return settleNow() ?? Effect.void
     }
     const receiver = Stream.runForEach(netif.frames, (batch) => receive(batch, 0)).pipe(Effect.catch((error) =>
       Effect.suspend(() => {

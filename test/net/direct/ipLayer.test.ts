@@ -1,11 +1,14 @@
 /**
  * The IPv4 layer's Effect shell over a hand-made `Netif`: how a received
- * batch's handling and the writes of what it sends interleave.
+ * batch's handling and the writes of what it sends interleave, with a device
+ * that writes in an effect (`writeBatch`) or at once (`writeNow`), and how a
+ * device lost in a write fails what is sent after.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Layer, Stream } from "effect"
 import { IpLayer, layerIp } from "../../../src/net/direct/IpLayer.ts"
-import { Netif } from "../../../src/net/Netif.ts"
+import { StackDeviceFailed } from "../../../src/net/Stack.ts"
+import { Netif, NetifDisconnected } from "../../../src/net/Netif.ts"
 import type { FrameBatch } from "../../../src/net/Netif.ts"
 import { ipv4, macToBytes } from "../../../src/net/wire/addr.ts"
 import * as Ethernet from "../../../src/net/wire/ethernet.ts"
@@ -24,49 +27,92 @@ const frame = (n: number) => {
   return bytes
 }
 
+/** How the hand-made device writes: in an effect, at once, or in part at once and the rest after a yield. */
+type Writes = "writeBatch" | "writeNow" | "writeNow, then waiting"
+
+/** The IPv4 layer at 10.0.0.2 over `netif`, with the peer's MAC known. */
+const ipOver = (netif: Netif["Service"]) =>
+  Effect.map(
+    Layer.build(layerIp({
+      cidr: "10.0.0.2/24",
+      staticArp: [{ address: "10.0.0.3", mac: "02:00:00:00:00:0b" }],
+    }).pipe(Layer.provide(Layer.succeed(Netif, netif)))),
+    (context) => Context.get(context, IpLayer),
+  )
+
 describe("IPv4 layer", () => {
-  it.effect("writes what a transport pushed in the middle of a batch before handling the rest of it", () =>
+  for (const style of ["writeBatch", "writeNow", "writeNow, then waiting"] satisfies Array<Writes>) {
+    it.effect(`writes what a transport pushed in the middle of a batch before handling the rest of it (device: ${style})`, () =>
+      Effect.gen(function* () {
+        const handled: Array<number> = []
+        /** For each write: the frames' first payload bytes, and how many packets had been handled by then. */
+        const writes: Array<{ replies: Array<number>; handled: number }> = []
+        const released = yield* Deferred.make<FrameBatch>()
+        const lastReply = yield* Deferred.make<void>()
+        const go = yield* Deferred.make<void>()
+        const batch: FrameBatch = [1, 2, 3, 4].map(frame)
+        const record = (frames: ReadonlyArray<Uint8Array>) => {
+          writes.push({ replies: frames.map((f) => f[34]!), handled: handled.length })
+          if (frames.some((f) => f[34] === 104)) Deferred.doneUnsafe(lastReply, Effect.void)
+        }
+        const netif = Netif.of({
+          mac: macToBytes(US_MAC),
+          mtu: 1500,
+          frames: Stream.concat(Stream.fromEffect(Effect.as(Deferred.await(go), batch)), Stream.never),
+          release: (b) => Deferred.doneUnsafe(released, Effect.succeed(b)),
+          writeBatch: (frames) => Effect.sync(() => record(frames)),
+          ...(style === "writeBatch" ? {} : {
+            writeNow: (frames) => {
+              if (style === "writeNow") return void record(frames)
+              // The first frame at once, the rest once the device has room again (as a TAP after EAGAIN).
+              record(frames.slice(0, 1))
+              return Effect.andThen(Effect.yieldNow, Effect.sync(() => record(frames.slice(1))))
+            },
+          }),
+          write: () => Effect.void,
+          stats: Effect.die("unused"),
+        })
+        const ip = yield* ipOver(netif)
+        yield* ip.register({
+          protocol: 77,
+          input: (_source, _destination, payload) => {
+            handled.push(payload[0]!)
+            ip.sender.send(PEER, 77, 1, (buffer, offset) => void (buffer[offset] = payload[0]! + 100))
+            if (payload[0] === 2) ip.sender.push!()
+          },
+          beginBatch: () => {},
+          endBatch: () => {},
+        })
+        yield* Deferred.succeed(go, undefined)
+        yield* Deferred.await(lastReply)
+        expect(yield* Deferred.await(released)).toBe(batch) // handed back once all of it was handled
+        expect(handled).toEqual([1, 2, 3, 4])
+        const replies = writes.filter((w) => w.replies.some((r) => r > 100))
+        expect(replies).toEqual(
+          style === "writeNow, then waiting"
+            ? [{ replies: [101], handled: 2 }, { replies: [102], handled: 2 }, { replies: [103], handled: 4 }, { replies: [104], handled: 4 }]
+            : [{ replies: [101, 102], handled: 2 }, { replies: [103, 104], handled: 4 }],
+        )
+      }))
+  }
+
+  it.effect("fails what is sent once a write at once found the device gone", () =>
     Effect.gen(function* () {
-      const handled: Array<number> = []
-      /** For each write: the frames' first payload bytes, and how many packets had been handled by then. */
-      const writes: Array<{ replies: Array<number>; handled: number }> = []
-      const released = yield* Deferred.make<FrameBatch>()
-      const lastReply = yield* Deferred.make<void>()
-      const go = yield* Deferred.make<void>()
-      const batch: FrameBatch = [1, 2, 3, 4].map(frame)
+      const lost = new NetifDisconnected({ device: "tap9", reason: "the interface was deleted" })
       const netif = Netif.of({
         mac: macToBytes(US_MAC),
         mtu: 1500,
-        frames: Stream.concat(Stream.fromEffect(Effect.as(Deferred.await(go), batch)), Stream.never),
-        release: (b) => Deferred.doneUnsafe(released, Effect.succeed(b)),
-        writeBatch: (frames) =>
-          Effect.sync(() => {
-            writes.push({ replies: frames.map((f) => f[34]!), handled: handled.length })
-            if (frames.some((f) => f[34] === 104)) Deferred.doneUnsafe(lastReply, Effect.void)
-          }),
+        frames: Stream.never,
+        writeBatch: () => Effect.die("the layer writes with writeNow"),
+        writeNow: () => Effect.fail(lost),
         write: () => Effect.void,
         stats: Effect.die("unused"),
       })
-      const context = yield* Layer.build(layerIp({
-        cidr: "10.0.0.2/24",
-        staticArp: [{ address: "10.0.0.3", mac: "02:00:00:00:00:0b" }],
-      }).pipe(Layer.provide(Layer.succeed(Netif, netif))))
-      const ip = Context.get(context, IpLayer)
-      yield* ip.register({
-        protocol: 77,
-        input: (_source, _destination, payload) => {
-          handled.push(payload[0]!)
-          ip.sender.send(PEER, 77, 1, (buffer, offset) => void (buffer[offset] = payload[0]! + 100))
-          if (payload[0] === 2) ip.sender.push!()
-        },
-        beginBatch: () => {},
-        endBatch: () => {},
-      })
-      yield* Deferred.succeed(go, undefined)
-      yield* Deferred.await(lastReply)
-      expect(yield* Deferred.await(released)).toBe(batch) // handed back once all of it was handled
-      expect(handled).toEqual([1, 2, 3, 4])
-      const replies = writes.filter((w) => w.replies.some((r) => r > 100))
-      expect(replies).toEqual([{ replies: [101, 102], handled: 2 }, { replies: [103, 104], handled: 4 }])
+      const ip = yield* ipOver(netif)
+      const send = ip.transmit(PEER, 77, 1, (buffer, offset) => void (buffer[offset] = 1))
+      const first = yield* Effect.flip(send)
+      expect(first).toBeInstanceOf(StackDeviceFailed)
+      expect(first.reason).toContain("the interface was deleted")
+      expect(yield* Effect.flip(send)).toBe(first) // later sends fail the same way, without writing
     }))
 })

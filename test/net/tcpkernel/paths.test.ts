@@ -37,7 +37,12 @@ const dataSequence = (frame: Uint8Array): number | undefined => {
 
 /** `tap` with every batch of frames we send rearranged by `reorder` on its way. */
 const reordering = (tap: Netif["Service"], reorder: (frames: ReadonlyArray<Uint8Array>) => ReadonlyArray<Uint8Array>): Netif["Service"] =>
-  ({ ...tap, writeBatch: (frames) => tap.writeBatch(reorder(frames)), write: (frame) => tap.writeBatch(reorder([frame])) })
+  ({
+    ...tap,
+    writeBatch: (frames) => tap.writeBatch(reorder(frames)),
+    ...(tap.writeNow === undefined ? {} : { writeNow: (frames) => tap.writeNow!(reorder(frames)) }),
+    write: (frame) => tap.writeBatch(reorder([frame])),
+  })
 
 /**
  * A path that holds our `nth` data segment back until a segment with its
