@@ -169,8 +169,14 @@ export class Ipv4Engine {
   private readonly icmpErrorBucket: TokenBucket
   private armed = Infinity
   private deadlinesMoved = false
-  /** The packet being delivered, for `unreachable`: its header, payload and source; undefined outside a delivery. */
+  /**
+   * The packet being delivered, for `unreachable`: its header (the bytes
+   * holding it, undefined outside a delivery, where in them it starts and its
+   * length: a view is made only for an error), payload and source.
+   */
   private currentHeader: Uint8Array | undefined = undefined
+  private currentHeaderStart = 0
+  private currentHeaderLength = 0
   private currentPayload: Uint8Array = new Uint8Array(0)
   private currentSource: Ipv4 = 0
   private currentUnicast = false
@@ -334,8 +340,9 @@ export class Ipv4Engine {
    * or beyond the ICMP error rate limit.
    */
   unreachable(code: number): void {
-    const header = this.currentHeader
-    if (header === undefined || !this.currentUnicast) return
+    const bytes = this.currentHeader
+    if (bytes === undefined || !this.currentUnicast) return
+    const header = bytes.subarray(this.currentHeaderStart, this.currentHeaderStart + this.currentHeaderLength)
     this.sendError(this.currentSource, Icmpv4.Type.DestinationUnreachable, code, header, this.currentPayload)
   }
 
@@ -442,22 +449,27 @@ export class Ipv4Engine {
     return segmentTcp(this.buffers, this.mac, this.mtu, header, buffer, identification)
   }
 
-  /** One frame; `checksumVerified`: the device checked its transport checksum. */
+  /** One frame; `checksumVerified`: the device checked its transport checksum. Read in place: no view of its header or payload. */
   private frame(frame: Uint8Array, now: number, checksumVerified: boolean): void {
-    const ethernet = Ethernet.parse(frame)
-    if (ethernet._tag === "Rejected") {
+    if (Ethernet.check(frame) !== undefined) {
       this.stats.malformed++
-    } else if (ethernet.destination !== this.mac && ethernet.destination !== MAC_BROADCAST) {
+      return
+    }
+    const destination = Ethernet.destinationOf(frame)
+    const etherType = Ethernet.etherTypeOf(frame)
+    if (destination !== this.mac && destination !== MAC_BROADCAST) {
       this.stats.notForUs++
-    } else if (ethernet.etherType === Ethernet.EtherType.Ipv4) {
-      this.ipv4(ethernet.payload, now, checksumVerified)
-    } else if (ethernet.etherType === Ethernet.EtherType.Arp) {
-      this.arpInput(ethernet.payload, now)
+    } else if (etherType === Ethernet.EtherType.Ipv4) {
+      this.ipv4(frame, now, checksumVerified)
+    } else if (etherType === Ethernet.EtherType.Arp) {
+      this.arpInput(frame.subarray(Ethernet.HEADER_LENGTH), now)
     }
   }
 
-  private ipv4(bytes: Uint8Array, now: number, checksumVerified: boolean): void {
-    const packet = Ipv4Wire.parse(bytes)
+  /** The IPv4 packet of an Ethernet `frame`. */
+  private ipv4(frame: Uint8Array, now: number, checksumVerified: boolean): void {
+    const at = Ethernet.HEADER_LENGTH
+    const packet = Ipv4Wire.parse(frame, true, at)
     if (packet._tag === "Rejected") {
       this.stats.malformed++
       return
@@ -466,34 +478,37 @@ export class Ipv4Engine {
       this.stats.notForUs++
       return
     }
-    const header = bytes.subarray(0, packet.headerLength)
     if (!packet.moreFragments && packet.fragmentOffset === 0) {
-      this.deliver(packet.protocol, packet.source, packet.destination, header, packet.payload, now, checksumVerified)
+      this.deliver(packet, frame, at, packet.headerLength, packet.payload, now, checksumVerified)
       return
     }
     this.deadlinesMoved = true
-    const whole = this.reassembly.add(packet, header, now)
-    if (whole !== undefined) this.deliver(packet.protocol, packet.source, packet.destination, whole.header, whole.payload, now, false)
+    const whole = this.reassembly.add(packet, frame.subarray(at, at + packet.headerLength), now)
+    if (whole !== undefined) this.deliver(packet, whole.header, 0, whole.header.length, whole.payload, now, false)
   }
 
+  /** Hand `packet` (its header: `headerLength` bytes at `bytes[headerStart]`; its data: `payload`, reassembled or not) to its transport. */
   private deliver(
-    protocol: number,
-    source: Ipv4,
-    destination: Ipv4,
-    header: Uint8Array,
+    packet: Ipv4Wire.Packet,
+    bytes: Uint8Array,
+    headerStart: number,
+    headerLength: number,
     payload: Uint8Array,
     now: number,
     checksumVerified: boolean,
   ): void {
+    const { protocol, source, destination } = packet
     this.stats.delivered++
-    this.currentHeader = header
+    this.currentHeader = bytes
+    this.currentHeaderStart = headerStart
+    this.currentHeaderLength = headerLength
     this.currentPayload = payload
     this.currentSource = source
     this.currentUnicast = destination === this.iface.cidr.address
     try {
       const transport = this.transports[protocol]
       if (protocol === Ipv4Wire.Protocol.Icmp) this.icmp(source, payload, now)
-      else if (transport !== undefined) transport.input(source, destination, payload, now, checksumVerified, header[1]! & 3)
+      else if (transport !== undefined) transport.input(source, destination, payload, now, checksumVerified, bytes[headerStart + 1]! & 3)
       else if (protocol === Tcp.PROTOCOL) this.reset(source, destination, payload)
       else {
         this.stats.noProtocol++

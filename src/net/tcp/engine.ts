@@ -91,6 +91,8 @@ export class TcpEngine implements TransportProtocol {
   private readonly owners = new Map<Connection, Listener>()
   private earliest: number | undefined = undefined
   private readonly host: ConnectionHost
+  /** The connection `find` found last, while registered: a batch's segments mostly belong to one connection (no lookup of its 4-tuple each). */
+  private lastFound: Connection | undefined = undefined
   /** Inside a received batch: connections whose output waits for its end. */
   private inBatch = false
   private readonly held = new Set<Connection>()
@@ -128,7 +130,12 @@ export class TcpEngine implements TransportProtocol {
 
   /** The connection for a 4-tuple, if any. */
   find(localAddress: number, localPort: number, remoteAddress: number, remotePort: number): Connection | undefined {
-    return this.connections.get(tupleKey(remoteAddress, remotePort))?.get(tupleKey(localAddress, localPort))
+    const last = this.lastFound
+    if (last !== undefined && last.remotePort === remotePort && last.localPort === localPort &&
+      last.remoteAddress === remoteAddress && last.localAddress === localAddress) return last
+    const c = this.connections.get(tupleKey(remoteAddress, remotePort))?.get(tupleKey(localAddress, localPort))
+    if (c !== undefined) this.lastFound = c
+    return c
   }
 
   /** `TransportProtocol.input`: one segment from `source` to `destination`. */
@@ -339,6 +346,7 @@ export class TcpEngine implements TransportProtocol {
 
   /** Demultiplex segments of `c`'s 4-tuple to it from now on. */
   private register(c: Connection): Connection {
+    this.lastFound = undefined
     const key = tupleKey(c.remoteAddress, c.remotePort)
     let inner = this.connections.get(key)
     if (inner === undefined) {
@@ -436,6 +444,7 @@ export class TcpEngine implements TransportProtocol {
   }
 
   private remove(c: Connection): void {
+    if (this.lastFound === c) this.lastFound = undefined
     const key = tupleKey(c.remoteAddress, c.remotePort)
     const inner = this.connections.get(key)
     const local = tupleKey(c.localAddress, c.localPort)

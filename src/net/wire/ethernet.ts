@@ -49,21 +49,32 @@ export type Rejected = R<"ethernet", Reason>
 const rejected = rejections("ethernet", ["truncated", "not-ethernet-ii"])
 
 /**
- * Parse an Ethernet II frame. A type/length field below 0x0600 is an IEEE
- * 802.3 length, not an EtherType: rejected as `not-ethernet-ii`.
+ * Why `bytes` is no Ethernet II frame, or undefined when it is one. A
+ * type/length field below 0x0600 is an IEEE 802.3 length, not an EtherType:
+ * rejected as `not-ethernet-ii`. After undefined, `destinationOf` and
+ * `etherTypeOf` read the header without allocating (for a receive path).
  */
-export const parse = (bytes: Uint8Array): Frame | Rejected => {
+export const check = (bytes: Uint8Array): Rejected | undefined => {
   if (bytes.length < HEADER_LENGTH) return rejected.truncated
-  const etherType = u16(bytes, 12)
-  if (etherType < 0x0600) return rejected["not-ethernet-ii"]
-  return {
+  if (u16(bytes, 12) < 0x0600) return rejected["not-ethernet-ii"]
+  return undefined
+}
+
+/** The destination MAC of a frame that passed `check`. */
+export const destinationOf = (bytes: Uint8Array): Mac => readMac(bytes, 0)
+
+/** The EtherType of a frame that passed `check`. */
+export const etherTypeOf = (bytes: Uint8Array): number => u16(bytes, 12)
+
+/** Parse an Ethernet II frame; rejected as `check` says. */
+export const parse = (bytes: Uint8Array): Frame | Rejected =>
+  check(bytes) ?? {
     _tag: "EthernetFrame",
-    destination: readMac(bytes, 0),
+    destination: destinationOf(bytes),
     source: readMac(bytes, 6),
-    etherType,
+    etherType: etherTypeOf(bytes),
     payload: bytes.subarray(HEADER_LENGTH),
   }
-}
 
 /**
  * Write the 14-byte header at `buffer[offset]`; the payload goes right after

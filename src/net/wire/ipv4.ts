@@ -115,44 +115,47 @@ const rejected = rejections("ipv4", [
 /** The options of a header without options (shared: saves a view per packet). */
 const NO_OPTIONS = new Uint8Array(0)
 
-const view = (bytes: Uint8Array, headerLength: number, totalLength: number, end: number): Packet => {
-  const flagsFragment = u16(bytes, 6)
-  const tos = bytes[1]!
+/** The packet at `bytes[at]`, its header checked; `end`: where its payload ends in `bytes`. */
+const view = (bytes: Uint8Array, at: number, headerLength: number, totalLength: number, end: number): Packet => {
+  const flagsFragment = u16(bytes, at + 6)
+  const tos = bytes[at + 1]!
   return {
     _tag: "Ipv4Packet",
     headerLength,
     dscp: tos >>> 2,
     ecn: tos & 3,
     totalLength,
-    identification: u16(bytes, 4),
+    identification: u16(bytes, at + 4),
     dontFragment: (flagsFragment & Flags.DontFragment) !== 0,
     moreFragments: (flagsFragment & Flags.MoreFragments) !== 0,
     fragmentOffset: (flagsFragment & 0x1fff) * 8,
-    ttl: bytes[8]!,
-    protocol: bytes[9]!,
-    checksum: u16(bytes, 10),
-    source: readIpv4(bytes, 12),
-    destination: readIpv4(bytes, 16),
-    options: headerLength === MIN_HEADER_LENGTH ? NO_OPTIONS : bytes.subarray(MIN_HEADER_LENGTH, headerLength),
-    payload: bytes.subarray(headerLength, end),
+    ttl: bytes[at + 8]!,
+    protocol: bytes[at + 9]!,
+    checksum: u16(bytes, at + 10),
+    source: readIpv4(bytes, at + 12),
+    destination: readIpv4(bytes, at + 16),
+    options: headerLength === MIN_HEADER_LENGTH ? NO_OPTIONS : bytes.subarray(at + MIN_HEADER_LENGTH, at + headerLength),
+    payload: bytes.subarray(at + headerLength, end),
   }
 }
 
 /**
- * Parse an IPv4 packet, verifying the header checksum. Pass
- * `verifyChecksum = false` only when the device has already verified it.
+ * Parse the IPv4 packet that starts at `bytes[at]` (0 by default; 14 for the
+ * packet of an Ethernet frame, without a view of it), verifying the header
+ * checksum. Pass `verifyChecksum = false` only when the device has already
+ * verified it.
  */
-export const parse = (bytes: Uint8Array, verifyChecksum = true): Packet | Rejected => {
-  if (bytes.length < MIN_HEADER_LENGTH) return rejected.truncated
-  const versionIhl = bytes[0]!
+export const parse = (bytes: Uint8Array, verifyChecksum = true, at = 0): Packet | Rejected => {
+  if (bytes.length - at < MIN_HEADER_LENGTH) return rejected.truncated
+  const versionIhl = bytes[at]!
   if (versionIhl >>> 4 !== 4) return rejected["bad-version"]
   const headerLength = (versionIhl & 0xf) * 4
   if (headerLength < MIN_HEADER_LENGTH) return rejected["bad-header-length"]
-  const totalLength = u16(bytes, 2)
-  if (totalLength > bytes.length) return rejected.truncated
+  const totalLength = u16(bytes, at + 2)
+  if (totalLength > bytes.length - at) return rejected.truncated
   if (totalLength < headerLength) return rejected["bad-total-length"]
-  if (verifyChecksum && sum(bytes, 0, headerLength) !== 0xffff) return rejected["bad-checksum"]
-  return view(bytes, headerLength, totalLength, totalLength)
+  if (verifyChecksum && sum(bytes, at, at + headerLength) !== 0xffff) return rejected["bad-checksum"]
+  return view(bytes, at, headerLength, totalLength, at + totalLength)
 }
 
 export type EmbeddedReason = "truncated" | "bad-version" | "bad-header-length"
@@ -176,7 +179,7 @@ export const parseEmbedded = (bytes: Uint8Array): Packet | EmbeddedRejected => {
   if (headerLength > bytes.length) return embeddedRejected.truncated
   const totalLength = u16(bytes, 2)
   const end = totalLength >= headerLength && totalLength < bytes.length ? totalLength : bytes.length
-  return view(bytes, headerLength, totalLength, end)
+  return view(bytes, 0, headerLength, totalLength, end)
 }
 
 /** Throw the `RangeError` that says what is wrong with an emit's arguments. */

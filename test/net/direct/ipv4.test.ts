@@ -125,11 +125,13 @@ describe("IPv4 engine", () => {
 
     const udp = new UdpEngine((code) => a.unreachable(code), 0)
     a.register(udp)
-    a.receive([frameToA(17, 12, (buffer, offset) => writeDatagram(5000, A_IP, 9, Uint8Array.of(1, 2, 3, 4))(buffer, offset, B_IP, false))])
+    const datagram = frameToA(17, 12, (buffer, offset) => writeDatagram(5000, A_IP, 9, Uint8Array.of(1, 2, 3, 4))(buffer, offset, B_IP, false))
+    a.receive([datagram])
     const [portUnreachable] = a.takeOutput()
     const message = Icmpv4.parse(ipOf(portUnreachable!).payload) as Icmpv4.DestinationUnreachable
     expect(message.code).toBe(3)
     expect(Ipv4Wire.parseEmbedded(message.payload)).toMatchObject({ protocol: 17, source: B_IP, destination: A_IP })
+    expect(message.payload.subarray(0, 28)).toEqual(datagram.subarray(14, 14 + 28)) // its IP header and 8 bytes after, quoted
 
     a.receive([frameToA(99, 4, () => {}, ipv4(10, 0, 0, 255))]) // broadcast: no ICMP error
     expect(a.takeOutput()).toHaveLength(0)
@@ -162,6 +164,22 @@ describe("IPv4 engine", () => {
     expect(Array.from(message.payload.subarray(20))).toEqual(Array(8).fill(0x41)) // the first 8 data bytes
     expect(a.reassembly.stats.timedOut).toBe(3)
     expect(a.reassembly.size).toBe(0)
+  })
+
+  it("hands a transport each packet's ECN codepoint, a reassembled datagram's from its first fragment", () => {
+    const { a } = pair()
+    const seen: Array<[number, number]> = []
+    a.register({ protocol: 200, input: (_source, _destination, payload, _now, _verified, ecn) => seen.push([payload.length, ecn]) })
+    /** A packet of protocol 200 from B with ECN codepoint `ecn`: 16 bytes, or the fragment at `fragmentOffset` of a 32-byte datagram. */
+    const packet = (ecn: number, fragmentOffset?: number) => {
+      const frame = new Uint8Array(34 + 16)
+      Ethernet.emit({ destination: A_MAC, source: B_MAC, etherType: Ethernet.EtherType.Ipv4 }, frame)
+      const fragment = fragmentOffset === undefined ? {} : { identification: 7, moreFragments: fragmentOffset === 0, fragmentOffset }
+      Ipv4Wire.emit({ identification: 1, ttl: 64, protocol: 200, source: B_IP, destination: A_IP, payloadLength: 16, ecn, ...fragment }, frame, 14)
+      return frame
+    }
+    a.receive([packet(Ipv4Wire.Ecn.Ect0), packet(Ipv4Wire.Ecn.Ce), packet(Ipv4Wire.Ecn.Ect1, 0), packet(Ipv4Wire.Ecn.NotEct, 16)])
+    expect(seen).toEqual([[16, Ipv4Wire.Ecn.Ect0], [16, Ipv4Wire.Ecn.Ce], [32, Ipv4Wire.Ecn.Ect1]])
   })
 
   it("sends ICMP errors at most 50 at once, then 1000 a second", () => {

@@ -33,6 +33,22 @@ describe("Ethernet II", () => {
     expect(Ethernet.parse(hex("ffffffffffff020000000001 0600"))).toMatchObject({ _tag: "EthernetFrame", etherType: 0x0600 })
   })
 
+  it("check and the header readers agree with parse on any bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        const parsed = Ethernet.parse(bytes)
+        const problem = Ethernet.check(bytes)
+        if (parsed._tag === "Rejected") {
+          expect(problem).toBe(parsed)
+          return
+        }
+        expect(problem).toBeUndefined()
+        expect(Ethernet.destinationOf(bytes)).toBe(parsed.destination)
+        expect(Ethernet.etherTypeOf(bytes)).toBe(parsed.etherType)
+      }),
+    )
+  })
+
   it("emit refuses a buffer too small or fields out of range", () => {
     const header = { destination: 1, source: 2, etherType: Ethernet.EtherType.Ipv4 }
     expect(() => Ethernet.emit(header, new Uint8Array(13))).toThrow(RangeError)

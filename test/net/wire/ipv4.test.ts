@@ -58,6 +58,25 @@ describe("IPv4", () => {
     )
   })
 
+  it("parses a packet at an offset in a bigger buffer as it parses the packet alone, its views into that buffer", () => {
+    const withOptions = hex("4600002200070000011139c30a000002e00000fb94040000 14e914e9000a82a16869")
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 8 }), fc.integer({ min: 0, max: 3 }), (before, after, which) => {
+        const packet = [simplePacket(30), withOptions, simplePacket(0), simplePacket(30).subarray(0, 25)][which]!
+        const bytes = new Uint8Array([...before, ...packet, ...after])
+        const alone = Ipv4.parse(packet)
+        const at = Ipv4.parse(bytes, true, before.length)
+        if (alone._tag === "Rejected") {
+          expect(at).toBe(alone)
+          return
+        }
+        if (at._tag === "Rejected") throw new Error(at.reason)
+        expect(at).toEqual(alone)
+        expect(sameMemory(at.payload, bytes, before.length + alone.headerLength)).toBe(true)
+      }),
+    )
+  })
+
   it("tolerates options: skipped and exposed as a view", () => {
     // IHL 6 with a Router Alert option, total length 34, then 12 bytes of Ethernet padding.
     const bytes = placeAt(hex("4600002200070000011139c30a000002e00000fb94040000 14e914e9000a82a16869 000000000000000000000000"), 3)
