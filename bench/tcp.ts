@@ -42,9 +42,11 @@
  * of it ran slow: read their rows with care). Connections/s: the kernel
  * connects, writes 32 bytes, reads them back from the stack's echo server
  * and closes, one connection after another for RR_SECONDS; p50/p99 of those
- * round trips, after one warm-up run per stack that is not counted (the
- * bulk runs never open connections at this rate, so without it the first
- * round would time V8 compiling our connection path). RUNS runs each, interleaved: every stack is set up once,
+ * round trips. Before the bulk rounds and before the request/response
+ * rounds, one warm-up run per stack that is not counted: without it the
+ * first round would time V8 compiling (in 17 of 22 scratch runs our first
+ * bulk receive in a process was slower than its second, by up to 40%; and
+ * the bulk runs never open connections at the request/response rate). RUNS runs each, interleaved: every stack is set up once,
  * then each round runs every stack in turn (bulk rounds first, then
  * request/response rounds), so a drift of this shared, noisy machine's
  * speed reaches all rows alike (lwIP runs right after the like-for-like
@@ -362,6 +364,8 @@ const main = Effect.gen(function* () {
   ]
   const contenders: Array<{ stack: string; contender: Contender; samples: Samples }> = []
   for (const [stack, setup] of stacks) contenders.push({ stack, contender: yield* setup, samples: { rx: [], tx: [], rr: [] } })
+  console.log("bulk warm-up (not counted)…")
+  for (const { contender } of contenders) yield* contender.bulk
   for (let run = 1; run <= RUNS; run++) {
     console.log(`bulk round ${run} of ${RUNS}…`)
     for (const { contender, samples } of contenders) {
@@ -415,7 +419,7 @@ const main = Effect.gen(function* () {
     "by our IPv4 (in JavaScript) or not at all: the row as lwIP (its MSS and window, no kernel offload) is the like-for-like comparison.")
   writeResults("tcp", {
     method: `kernel side in a namespace; bulk: ${SECONDS} s one way, 256 KiB writes, rate by the receiver first to last byte; ` +
-      `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s, after one uncounted warm-up run per stack; ` +
+      `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s; one uncounted warm-up run per stack before the bulk rounds and one before the request/response rounds; ` +
       `${RUNS} runs each, median (min–max); ratios: per round (ours over theirs in the same round), then median (min–max); stack cores: CPU of the process running the stack under test; ` +
       `machine cores: the whole machine (${"both ends and the kernel"}), not counting time the hypervisor took; ` +
       `stolen: the share of the machine's CPU time the hypervisor took (a run with much of it ran slow); ` +

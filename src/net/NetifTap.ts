@@ -357,6 +357,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         : Effect.fail(new NetifWriteFailed({ device: device.name, failed: refused.length, reason: refused.join("; ") }))
     }
 
+    /** `Netif.writeNow`: refuses frames of a wrong size (counted, reported at the end), sends the rest at once. */
     const writeNow = (frames: ReadonlyArray<Uint8Array>): Effect.Effect<void, NetifError> | undefined => {
       const refused: Array<string> = []
       for (const frame of frames) {

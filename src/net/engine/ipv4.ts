@@ -174,7 +174,7 @@ export class Ipv4Engine {
    * holding it, undefined outside a delivery, where in them it starts and its
    * length: a view is made only for an error), payload and source.
    */
-  private currentHeader: Uint8Array | undefined = undefined
+  private currentHeaderBytes: Uint8Array | undefined = undefined
   private currentHeaderStart = 0
   private currentHeaderLength = 0
   private currentPayload: Uint8Array = new Uint8Array(0)
@@ -340,7 +340,7 @@ export class Ipv4Engine {
    * or beyond the ICMP error rate limit.
    */
   unreachable(code: number): void {
-    const bytes = this.currentHeader
+    const bytes = this.currentHeaderBytes
     if (bytes === undefined || !this.currentUnicast) return
     const header = bytes.subarray(this.currentHeaderStart, this.currentHeaderStart + this.currentHeaderLength)
     this.sendError(this.currentSource, Icmpv4.Type.DestinationUnreachable, code, header, this.currentPayload)
@@ -499,7 +499,7 @@ export class Ipv4Engine {
   ): void {
     const { protocol, source, destination } = packet
     this.stats.delivered++
-    this.currentHeader = bytes
+    this.currentHeaderBytes = bytes
     this.currentHeaderStart = headerStart
     this.currentHeaderLength = headerLength
     this.currentPayload = payload
@@ -515,7 +515,7 @@ export class Ipv4Engine {
         this.unreachable(Icmpv4.UnreachableCode.Protocol)
       }
     } finally {
-      this.currentHeader = undefined
+      this.currentHeaderBytes = undefined
     }
   }
 
