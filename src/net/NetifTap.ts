@@ -131,9 +131,10 @@ export interface NetifTapOptions {
    * receive path for it (GRO, which merges consecutive TCP segments, then
    * IP, TCP and waking the reader) runs on that thread, on another CPU,
    * rather than on ours. With one frame per segment this is most of the
-   * kernel's work per frame (bench/tcp with lwIP's MSS and window: a send
-   * 1.7× as fast, a receive 1.3×; but ~0.7× as many short request/response
-   * connections a second, each write a hop to the other CPU). Default: true
+   * kernel's work per frame (bench/tcp with lwIP's MSS and window, two
+   * runs: a send 1.4–1.7× as fast, a receive 1.3×; but 0.7–0.75× as many
+   * short request/response connections a second, each write a hop to the
+   * other CPU). Default: true
    * unless the offload is the kernel's (few big frames, where the hand-off
    * measured slower). Where the thread cannot be turned on (no permission,
    * sysfs of another namespace, kernels before 5.12), the TAP opens as with
