@@ -6,7 +6,7 @@
  * synchronous code over `Uint8Array` views and Effect runs once per batch.
  */
 import { Context, Data, Effect, Random } from "effect"
-import type { Stream } from "effect"
+import type { Scope, Stream } from "effect"
 import * as Addr from "./wire/addr.ts"
 
 /** Counters of a network interface since it was opened. */
@@ -129,6 +129,17 @@ export class Netif extends Context.Service<Netif, {
    * stays valid.
    */
   readonly release?: (batch: FrameBatch) => void
+  /**
+   * For the one consumer of `frames` that handles a batch at once and hands
+   * every batch back with `release`: until the scope closes, a batch read
+   * when every earlier one was handed back goes to `take`, called in the
+   * backend's own callback (sparing a hop to a fiber per batch), instead of
+   * to `frames`; the others still go to `frames`, so batches stay in order
+   * for a consumer that handles each before the next. Optional. A wrapper
+   * that changes what `frames` gives must change `takeNow` alike, or leave
+   * it out.
+   */
+  readonly takeNow?: (take: (batch: FrameBatch) => void) => Effect.Effect<void, never, Scope.Scope>
   /** Sends frames in order; returns when the backend has taken them (buffers may then be reused). */
   readonly writeBatch: (frames: ReadonlyArray<Uint8Array>) => Effect.Effect<void, NetifError>
   /**

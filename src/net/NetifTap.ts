@@ -5,7 +5,9 @@
  *
  * The addon calls back once per wake-up with up to 64 frames in one buffer;
  * the batch becomes one element of `frames` through a bounded queue, and the
- * addon is paused while that queue is full (backpressure reaches the kernel).
+ * addon is paused while that queue is full (backpressure reaches the kernel);
+ * or, when every earlier batch was handed back, it goes at once to the
+ * `takeNow` taker if there is one.
  * Received frames are copied out of the addon's buffer into recycled memory
  * (handed back with `Netif.release`). With `offload`, TCP frames of up to a
  * whole IPv4 packet cross and the kernel segments them, the kernel
@@ -272,6 +274,10 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
     const pool = new FramePool()
     /** The pool buffer of each batch not yet released. */
     const batchMemory = new WeakMap<FrameBatch, Uint8Array>()
+    /** Batches handed out (to `frames` or the taker) and not released yet. */
+    let outstanding = 0
+    /** `Netif.takeNow`'s taker, while its scope lasts. */
+    let taker: ((batch: FrameBatch) => void) | undefined
     const verifiedFlag = addon.checksumVerified
     addon.start(device.handle, (data, lengths, errno) => {
       if (lengths.length > 0) {
@@ -298,7 +304,12 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         const batch: FrameBatch = verified === undefined ? frames : Object.assign(frames, { checksumVerified: verified })
         batchMemory.set(batch, memory)
         countRx(stats, batch)
-        if (!Queue.offerUnsafe(rx, batch)) stats.rxDrops += batch.length
+        outstanding++
+        if (taker !== undefined && outstanding === 1) taker(batch)
+        else if (!Queue.offerUnsafe(rx, batch)) {
+          stats.rxDrops += batch.length
+          outstanding--
+        }
         if (!paused && Queue.isFullUnsafe(rx)) {
           paused = true
           addon.pause(device.handle)
@@ -380,8 +391,11 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         const memory = batchMemory.get(batch)
         if (memory === undefined) return
         batchMemory.delete(batch)
+        outstanding--
         pool.release([memory])
       },
+      takeNow: (take) =>
+        Effect.acquireRelease(Effect.sync(() => void (taker = take)), () => Effect.sync(() => void (taker = undefined))),
       writeBatch,
       writeNow,
       write: (frame) => writeBatch([frame]),

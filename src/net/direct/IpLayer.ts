@@ -10,13 +10,15 @@
  * Fibers, all scoped to the layer: one receive fiber consumes `netif.frames`
  * batch by batch and writes the replies of a batch with one `writeBatch`
  * (and, where a transport pushes, what it sent so far before going on with
- * the batch);
+ * the batch); where the device offers batches at once (`Netif.takeNow`),
+ * they are handled in its callback, and only what must wait for the device
+ * goes on in a fiber, the batches after it waiting for it;
  * one timer fiber sleeps until the engine's next deadline (ARP retries,
  * reassembly timeouts) on Effect's `Clock`, woken early when an earlier
  * deadline appears; one writer fiber sends what transports queued outside
  * the receive fiber. A gratuitous ARP announces our address at start.
  */
-import { Clock, Context, Duration, Effect, Latch, Layer, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Fiber, FiberSet, Latch, Layer, Stream } from "effect"
 import type { Scope } from "effect"
 import * as Log from "../../core/Log.ts"
 import type { ArpStats } from "../engine/arp.ts"
@@ -167,17 +169,40 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       }
     }
 
-    const receive = (batch: FrameBatch, start: number): Effect.Effect<void> => {
+    /** Handles `batch` from `start` at once; undefined when all of it is done, else an effect for the rest (a write waiting for the device). */
+    const receive = (batch: FrameBatch, start: number): Effect.Effect<void> | undefined => {
       const next = inline(() => engine.receive(batch, start))
       if (next < batch.length) {
         const settling = settleNow()
-        return settling === undefined ? receive(batch, next) : Effect.andThen(settling, Effect.suspend(() => receive(batch, next)))
+        return settling === undefined
+          ? receive(batch, next)
+          : Effect.andThen(settling, Effect.suspend(() => receive(batch, next) ?? Effect.void))
       }
       // The engine copies what it keeps (TCP and UDP data, fragments): the batch's memory can be reused.
       netif.release?.(batch)
-      return settleNow() ?? Effect.void
+      return settleNow()
     }
-    const receiver = Stream.runForEach(netif.frames, (batch) => receive(batch, 0)).pipe(Effect.catch((error) =>
+    /** Finishes what a batch taken at once (`Netif.takeNow`) left to do, in a fiber of the layer's. */
+    const finish = yield* FiberSet.makeRuntime<never, void, never>()
+    /** That fiber while it runs: the batches after it wait for it. */
+    let unfinished: Fiber.Fiber<void> | undefined
+    if (netif.takeNow !== undefined) {
+      yield* netif.takeNow((batch) => {
+        try {
+          const rest = receive(batch, 0)
+          if (rest !== undefined) unfinished = finish(rest)
+        } catch (error) {
+          // Called from the device's callback: a bug here must not throw there. The batch is not handed back, so later ones go through `frames`.
+          finish(Effect.logError(`the stack dropped a received batch on an internal error: ${error}`))
+        }
+      })
+    }
+    const receiver = Stream.runForEach(netif.frames, (batch) => {
+      const waiting = unfinished
+      unfinished = undefined
+      const handled = Effect.suspend(() => receive(batch, 0) ?? Effect.void)
+      return waiting === undefined ? handled : Effect.andThen(Fiber.await(waiting), handled)
+    }).pipe(Effect.catch((error) =>
       Effect.suspend(() => {
         gone = deviceFailed(error)
         return Effect.logError(`the stack stopped receiving: ${error.message}`)

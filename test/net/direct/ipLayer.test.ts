@@ -1,11 +1,13 @@
 /**
  * The IPv4 layer's Effect shell over a hand-made `Netif`: how a received
  * batch's handling and the writes of what it sends interleave, with a device
- * that writes in an effect (`writeBatch`) or at once (`writeNow`), and how a
- * device lost in a write fails what is sent after.
+ * that writes in an effect (`writeBatch`) or at once (`writeNow`); batches
+ * a device hands over at once (`takeNow`), handled in its callback, and the
+ * order kept when one of them must wait for the device; and how a device
+ * lost in a write fails what is sent after.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Layer, Stream } from "effect"
+import { Context, Deferred, Effect, Layer, Queue, Stream } from "effect"
 import { IpLayer, layerIp } from "../../../src/net/direct/IpLayer.ts"
 import { StackDeviceFailed } from "../../../src/net/Stack.ts"
 import { Netif, NetifDisconnected } from "../../../src/net/Netif.ts"
@@ -95,6 +97,67 @@ describe("IPv4 layer", () => {
         )
       }))
   }
+
+  it.effect("handles a batch handed over at once in the device's callback, and keeps batches in order when one must wait for the device", () =>
+    Effect.gen(function* () {
+      const handled: Array<number> = []
+      const released: Array<Array<number>> = []
+      const writes: Array<Array<number>> = []
+      const room = yield* Deferred.make<void>()
+      const lastReply = yield* Deferred.make<void>()
+      const queued = yield* Queue.unbounded<FrameBatch>()
+      let take: ((batch: FrameBatch) => void) | undefined
+      const netif = Netif.of({
+        mac: macToBytes(US_MAC),
+        mtu: 1500,
+        frames: Stream.fromQueue(queued),
+        release: (b) => void released.push(b.map((f) => f[34]!)),
+        takeNow: (taker) => Effect.acquireRelease(Effect.sync(() => void (take = taker)), () => Effect.sync(() => void (take = undefined))),
+        writeBatch: () => Effect.die("the layer writes with writeNow"),
+        writeNow: (frames) => {
+          const replies = frames.map((f) => f[34]!).filter((r) => r > 100)
+          if (replies.length === 0) return undefined
+          const record = () => {
+            writes.push(replies)
+            if (replies.includes(105)) Deferred.doneUnsafe(lastReply, Effect.void)
+          }
+          // The device has no room for the replies to 11 and 12 until the test gives it some (as a TAP after EAGAIN).
+          if (!replies.includes(111)) return void record()
+          return Effect.andThen(Deferred.await(room), Effect.sync(record))
+        },
+        write: () => Effect.void,
+        stats: Effect.die("unused"),
+      })
+      const ip = yield* ipOver(netif)
+      yield* ip.register({
+        protocol: 77,
+        input: (_source, _destination, payload) => {
+          const n = payload[0]!
+          handled.push(n)
+          ip.sender.send(PEER, 77, 1, (buffer, offset) => void (buffer[offset] = n + 100))
+          if (n === 2 || n === 12) ip.sender.push!()
+        },
+        beginBatch: () => {},
+        endBatch: () => {},
+      })
+      // Handled and handed back within the call, its replies written.
+      take!([1, 2, 3].map(frame))
+      expect(handled).toEqual([1, 2, 3])
+      expect(released).toEqual([[1, 2, 3]])
+      expect(writes).toEqual([[101, 102], [103]])
+      // The pushed replies must wait: the rest of the batch waits with them, and so does the next batch.
+      take!([11, 12, 13, 14].map(frame))
+      expect(handled).toEqual([1, 2, 3, 11, 12])
+      expect(released).toEqual([[1, 2, 3]])
+      yield* Queue.offer(queued, [5].map(frame)) // as the device does while a batch is not handed back
+      yield* Effect.yieldNow
+      expect(handled).toEqual([1, 2, 3, 11, 12])
+      yield* Deferred.succeed(room, undefined)
+      yield* Deferred.await(lastReply)
+      expect(handled).toEqual([1, 2, 3, 11, 12, 13, 14, 5])
+      expect(released).toEqual([[1, 2, 3], [11, 12, 13, 14], [5]])
+      expect(writes).toEqual([[101, 102], [103], [111, 112], [113, 114], [105]])
+    }))
 
   it.effect("fails what is sent once a write at once found the device gone", () =>
     Effect.gen(function* () {

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { Netif, formatMac } from "../../../src/net/Netif.ts"
-import type { NetifError } from "../../../src/net/Netif.ts"
+import type { FrameBatch, NetifError } from "../../../src/net/Netif.ts"
 import { layerPacket, layerTap } from "../../../src/net/NetifTap.ts"
 import { ip, kernelRxPackets, kernelSkipReason, moveIntoNamespace, scratchNamespace } from "./netns.ts"
 import { answerFor } from "./replies.ts"
@@ -26,12 +26,15 @@ const KERNEL_CIDR = "10.77.0.1/24"
 const OUR_IP = [10, 77, 0, 2]
 const answer = answerFor(OUR_IP)
 
-/** Python sending `count` UDP datagrams of 1000 bytes to port 9999 of `host`. */
+/** Python sending `count` UDP datagrams of 1000 bytes to port 9999 of `host`, `gap` seconds apart (argv[3], default 0), the first byte of each `first` + its number (argv[4], default 0). */
 const UDP_SENDER = `
-import socket, sys
+import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+gap = float(sys.argv[3]) if len(sys.argv) > 3 else 0
+first = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 for i in range(int(sys.argv[2])):
-    s.sendto(bytes([i]) * 1000, (sys.argv[1], 9999))
+    s.sendto(bytes([first + i]) * 1000, (sys.argv[1], 9999))
+    time.sleep(gap)
 `
 
 describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", () => {
@@ -95,6 +98,45 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
         const seen = yield* Effect.forEach([1, 2, 3], () => Queue.take(udp)).pipe(Effect.timeout("5 seconds"))
         expect(seen).toEqual([1, 2, 3].map(() => ({ valid: true, marked: offload })))
       }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap, offload })))
+    }).pipe(Effect.scoped))
+
+  it.live("a batch goes to the takeNow taker only when every earlier one was handed back, else to frames", () =>
+    Effect.gen(function* () {
+      const { ns, ifname: tap } = yield* scratchNamespace
+      yield* Effect.gen(function* () {
+        const netif = yield* Netif
+        yield* moveIntoNamespace(ns, tap, KERNEL_CIDR)
+        ip("-n", ns, "neigh", "add", OUR_IP.join("."), "lladdr", formatMac(netif.mac), "dev", tap)
+        /** The first byte of each datagram to port 9999 in `batch`. */
+        const datagrams = (batch: FrameBatch) =>
+          batch.filter((f) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17 && f[36] === 0x27 && f[37] === 0x0f).map((f) => f[42]!)
+        const taken: Array<number> = []
+        const streamed: Array<number> = []
+        let held: FrameBatch | undefined
+        yield* netif.takeNow!((batch) => {
+          taken.push(...datagrams(batch))
+          if (held === undefined && datagrams(batch).length > 0) held = batch // kept: the batches after it go to frames
+          else netif.release!(batch)
+        })
+        yield* Effect.forkScoped(Stream.runForEach(netif.frames, (batch) =>
+          Effect.sync(() => {
+            streamed.push(...datagrams(batch))
+            netif.release!(batch)
+          })))
+        const send = (first: number) => Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), "3", "0.05", String(first)]))
+        const seen = (n: number) => Effect.gen(function* () {
+          while (taken.length + streamed.length < n) yield* Effect.sleep("10 millis")
+        }).pipe(Effect.timeout("5 seconds"))
+        yield* send(10)
+        yield* seen(3)
+        expect(taken).toEqual([10])
+        expect(streamed).toEqual([11, 12])
+        netif.release!(held!)
+        yield* send(20)
+        yield* seen(6)
+        expect(taken).toEqual([10, 20, 21, 22])
+        expect(streamed).toEqual([11, 12])
+      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap })))
     }).pipe(Effect.scoped))
 
   it.live("deleting the namespace (and so the TAP) fails the stream with NetifDisconnected", () =>

@@ -111,7 +111,8 @@ const delaySpike = (at: number, ms: number, onSpike: () => void) => (tap: Netif[
   let batches = 0
   const frames = Stream.mapEffect(tap.frames, (batch) =>
     ++batches === at ? Effect.as(Effect.andThen(Effect.sleep(ms), Effect.sync(onSpike)), batch) : Effect.succeed(batch))
-  return { ...tap, frames }
+  const { takeNow: _, ...rest } = tap // every batch through `frames`, to be held there
+  return { ...rest, frames }
 }
 
 /**
