@@ -42,6 +42,24 @@ const ipOver = (netif: Netif["Service"]) =>
     (context) => Context.get(context, IpLayer),
   )
 
+/**
+ * Plugs in protocol 77 on `ip`: each packet's first byte n goes to `handled`
+ * and is answered with a packet of n + 100, pushed after the packets in
+ * `pushAfter` (as TCP pushes an ACK the sender waits on).
+ */
+const replying = (ip: IpLayer["Service"], handled: Array<number>, pushAfter: ReadonlyArray<number>) =>
+  ip.register({
+    protocol: 77,
+    input: (_source, _destination, payload) => {
+      const n = payload[0]!
+      handled.push(n)
+      ip.sender.send(PEER, 77, 1, (buffer, offset) => void (buffer[offset] = n + 100))
+      if (pushAfter.includes(n)) ip.sender.push!()
+    },
+    beginBatch: () => {},
+    endBatch: () => {},
+  })
+
 describe("IPv4 layer", () => {
   for (const style of ["writeBatch", "writeNow", "writeNow, then waiting"] satisfies Array<Writes>) {
     it.effect(`writes what a transport pushed in the middle of a batch before handling the rest of it (device: ${style})`, () =>
@@ -75,16 +93,7 @@ describe("IPv4 layer", () => {
           stats: Effect.die("unused"),
         })
         const ip = yield* ipOver(netif)
-        yield* ip.register({
-          protocol: 77,
-          input: (_source, _destination, payload) => {
-            handled.push(payload[0]!)
-            ip.sender.send(PEER, 77, 1, (buffer, offset) => void (buffer[offset] = payload[0]! + 100))
-            if (payload[0] === 2) ip.sender.push!()
-          },
-          beginBatch: () => {},
-          endBatch: () => {},
-        })
+        yield* replying(ip, handled, [2])
         yield* Deferred.succeed(go, undefined)
         yield* Deferred.await(lastReply)
         expect(yield* Deferred.await(released)).toBe(batch) // handed back once all of it was handled
@@ -129,17 +138,7 @@ describe("IPv4 layer", () => {
         stats: Effect.die("unused"),
       })
       const ip = yield* ipOver(netif)
-      yield* ip.register({
-        protocol: 77,
-        input: (_source, _destination, payload) => {
-          const n = payload[0]!
-          handled.push(n)
-          ip.sender.send(PEER, 77, 1, (buffer, offset) => void (buffer[offset] = n + 100))
-          if (n === 2 || n === 12) ip.sender.push!()
-        },
-        beginBatch: () => {},
-        endBatch: () => {},
-      })
+      yield* replying(ip, handled, [2, 12])
       // Handled and handed back within the call, its replies written.
       take!([1, 2, 3].map(frame))
       expect(handled).toEqual([1, 2, 3])

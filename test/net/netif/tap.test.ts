@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Queue, Stream } from "effect"
+import type { Scope } from "effect"
 import { execFile, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
@@ -13,6 +14,7 @@ import { promisify } from "node:util"
 import { Netif, formatMac } from "../../../src/net/Netif.ts"
 import type { FrameBatch, NetifError } from "../../../src/net/Netif.ts"
 import { layerPacket, layerTap } from "../../../src/net/NetifTap.ts"
+import type { NetifTapOptions } from "../../../src/net/NetifTap.ts"
 import { ip, kernelRxPackets, kernelSkipReason, moveIntoNamespace, scratchNamespace } from "./netns.ts"
 import { answerFor } from "./replies.ts"
 import * as Ipv4Wire from "../../../src/net/wire/ipv4.ts"
@@ -37,13 +39,30 @@ for i in range(int(sys.argv[2])):
     time.sleep(gap)
 `
 
+/**
+ * `body` with a TAP opened with `options` in a fresh namespace (moved there
+ * after it was opened: our fd keeps working), its kernel side KERNEL_CIDR;
+ * our MAC is put in the kernel's neighbour table with `neighbour`.
+ */
+const onTap = <A, E>(
+  options: Omit<NetifTapOptions, "name">,
+  body: (netif: Netif["Service"], ns: string, tap: string) => Effect.Effect<A, E, Scope.Scope>,
+  neighbour = false,
+) =>
+  Effect.scoped(Effect.gen(function* () {
+    const { ns, ifname: tap } = yield* scratchNamespace
+    return yield* Effect.gen(function* () {
+      const netif = yield* Netif
+      yield* moveIntoNamespace(ns, tap, KERNEL_CIDR)
+      if (neighbour) ip("-n", ns, "neigh", "add", OUR_IP.join("."), "lladdr", formatMac(netif.mac), "dev", tap)
+      return yield* body(netif, ns, tap)
+    }).pipe(Effect.scoped, Effect.provide(layerTap({ ...options, name: tap })))
+  }))
+
 describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", () => {
   it.live("the kernel's ARP and pings reach us; our replies make its ping succeed", () =>
-    Effect.gen(function* () {
-      const { ns, ifname: tap } = yield* scratchNamespace
-      yield* Effect.gen(function* () {
-        const netif = yield* Netif
-        yield* moveIntoNamespace(ns, tap, KERNEL_CIDR) // moved after open: our fd keeps working
+    onTap({}, (netif, ns, tap) =>
+      Effect.gen(function* () {
         const seen: Array<number> = []
         yield* Effect.forkScoped(Stream.runForEach(netif.frames, (batch) => {
           const replies: Array<Uint8Array> = []
@@ -74,16 +93,11 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
         expect(bad.message).toContain(`exceeds MTU ${netif.mtu}`)
         expect(kernelRxPackets(ns, tap) - beforeBad).toBe(1) // the well-sized frame still went out
         expect((yield* netif.stats).txErrors).toBe(1)
-      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap })))
-    }).pipe(Effect.scoped))
+      })))
 
   it.live.each([true, false])("the kernel's UDP arrives with a right checksum, marked verified only with offload (%s)", (offload) =>
-    Effect.gen(function* () {
-      const { ns, ifname: tap } = yield* scratchNamespace
-      yield* Effect.gen(function* () {
-        const netif = yield* Netif
-        yield* moveIntoNamespace(ns, tap, KERNEL_CIDR)
-        ip("-n", ns, "neigh", "add", OUR_IP.join("."), "lladdr", formatMac(netif.mac), "dev", tap)
+    onTap({ offload }, (netif, ns) =>
+      Effect.gen(function* () {
         const udp = yield* Queue.unbounded<{ readonly valid: boolean; readonly marked: boolean }>()
         yield* Effect.forkScoped(Stream.runForEach(netif.frames, (batch) =>
           Effect.sync(() => {
@@ -97,16 +111,11 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
         yield* Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), "3"]))
         const seen = yield* Effect.forEach([1, 2, 3], () => Queue.take(udp)).pipe(Effect.timeout("5 seconds"))
         expect(seen).toEqual([1, 2, 3].map(() => ({ valid: true, marked: offload })))
-      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap, offload })))
-    }).pipe(Effect.scoped))
+      }), true))
 
   it.live("a batch goes to the takeNow taker only when every earlier one was handed back, else to frames", () =>
-    Effect.gen(function* () {
-      const { ns, ifname: tap } = yield* scratchNamespace
-      yield* Effect.gen(function* () {
-        const netif = yield* Netif
-        yield* moveIntoNamespace(ns, tap, KERNEL_CIDR)
-        ip("-n", ns, "neigh", "add", OUR_IP.join("."), "lladdr", formatMac(netif.mac), "dev", tap)
+    onTap({}, (netif, ns) =>
+      Effect.gen(function* () {
         /** The first byte of each datagram to port 9999 in `batch`. */
         const datagrams = (batch: FrameBatch) =>
           batch.filter((f) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17 && f[36] === 0x27 && f[37] === 0x0f).map((f) => f[42]!)
@@ -136,23 +145,18 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
         yield* seen(6)
         expect(taken).toEqual([10, 20, 21, 22])
         expect(streamed).toEqual([11, 12])
-      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap })))
-    }).pipe(Effect.scoped))
+      }), true))
 
   it.live("deleting the namespace (and so the TAP) fails the stream with NetifDisconnected", () =>
-    Effect.gen(function* () {
-      const { ns, ifname: tap } = yield* scratchNamespace
-      yield* Effect.gen(function* () {
-        const netif = yield* Netif
-        yield* moveIntoNamespace(ns, tap, KERNEL_CIDR)
+    onTap({}, (netif, ns) =>
+      Effect.gen(function* () {
         const reader = yield* Effect.forkScoped(Stream.runDrain(netif.frames))
         ip("netns", "del", ns)
         const error = yield* Fiber.join(reader).pipe(Effect.flip, Effect.timeout("5 seconds"))
         expect(error._tag).toBe("NetifDisconnected")
         const writeError = yield* Effect.flip(netif.write(new Uint8Array(60)))
         expect(writeError._tag).toBe("NetifDisconnected")
-      }).pipe(Effect.scoped, Effect.provide(layerTap({ name: tap })))
-    }).pipe(Effect.scoped))
+      })))
 
   it.live("open failures are typed and say how to fix them", () =>
     Effect.gen(function* () {
