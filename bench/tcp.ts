@@ -12,8 +12,8 @@
  *   row in a process of its own (bench/tcpDirect.ts), as lwIP's and the
  *   kernel's run in theirs and as a unikernel runs (in one process with six
  *   other stacks idle beside it, the like-for-like receive below measured
- *   ~8% slower against the ceiling in scratch runs); in seven rows: buffers (lwIP's 64 KiB, or our default 1 MiB)
- *   by TAP (frame per segment as lwIP's, or with the TAP's TCP segmentation
+ *   ~8% slower against the ceiling in scratch runs); in seven rows: buffers
+ *   (lwIP's 64 KiB, or our default 1 MiB) by TAP (frame per segment as lwIP's, or with the TAP's TCP segmentation
  *   and checksum offload: up to 64 KiB per frame, cut to the same MSS 1460
  *   on the wire by the kernel, as a virtio NIC with TSO does). Without the
  *   kernel's offload, TCP's bursts are cut into wire segments, each summed
@@ -49,8 +49,8 @@
  * rounds, one warm-up run per stack that is not counted: without it the
  * first round would time V8 compiling (in 17 of 22 scratch runs our first
  * bulk receive in a process was slower than its second, by up to 40%; and
- * the bulk runs never open connections at the request/response rate). RUNS runs each, interleaved: every stack is set up once,
- * then each round runs every stack in turn (bulk rounds first, then
+ * the bulk runs never open connections at the request/response rate). RUNS
+ * runs each, interleaved: every stack is set up once, then each round runs every stack in turn (bulk rounds first, then
  * request/response rounds), so a drift of this shared, noisy machine's
  * speed reaches all rows alike (lwIP runs right after the like-for-like
  * row). Median and min–max. Prints the tables and our ratios against the
@@ -73,6 +73,8 @@ import type { Process } from "../test/net/tcpkernel/kernel.ts"
 import { machineCpu, median, requireRoot, writeResults } from "./common.ts"
 import { measureEcho } from "./tapEcho.ts"
 import type { DirectConfig } from "./tcpDirect.ts"
+import { transferReport } from "./transferReport.ts"
+import type { TransferReport } from "./transferReport.ts"
 
 const SECONDS = 2
 const RR_SECONDS = 2
@@ -90,17 +92,6 @@ interface Sample {
   readonly p99?: number
 }
 
-/** What a transfer program prints. */
-interface Report {
-  readonly bytes: number
-  readonly seconds: number
-  readonly cpu: number
-  readonly p50?: number
-  readonly p99?: number
-}
-
-const report = (p: Process): Effect.Effect<Report, Error> =>
-  Effect.map(p.exited, (out) => JSON.parse(out.trim().split("\n").at(-1)!) as Report)
 
 /** Builds bench/lwip into `dir`: the plain transfer program, and lwip_tap or why it cannot be built. */
 const build = (dir: string) => {
@@ -139,11 +130,11 @@ const measured = <A, E, R>(stack: number | ((result: A) => number), body: Effect
     return { result, stackCores: used / seconds, machineCores: cores, stolen }
   })
 
-const mbps = (r: Report) => r.bytes / 1e6 / r.seconds
+const mbps = (r: TransferReport) => r.bytes / 1e6 / r.seconds
 
 /** The kernel in `ns` runs transfer.c `args`; its report. */
 const kernelRuns = (ns: string, transfer: string, args: ReadonlyArray<string>) =>
-  Effect.scoped(Effect.flatMap(spawnIn(ns, transfer, args), report))
+  Effect.scoped(Effect.flatMap(spawnIn(ns, transfer, args), transferReport))
 
 /** The kernel's request/response client against the echo server at `host:port` run by process `pid`. */
 const requestResponse = (ns: string, transfer: string, port: number, pid: number) =>
@@ -157,7 +148,7 @@ const requestResponse = (ns: string, transfer: string, port: number, pid: number
   }))
 
 /** Bulk samples: MB/s from the receiver's report, cores from `measured`. */
-const bulk = (m: { result: Report; stackCores: number; machineCores: number; stolen: number }): Sample => ({
+const bulk = (m: { result: TransferReport; stackCores: number; machineCores: number; stolen: number }): Sample => ({
   rate: mbps(m.result),
   stackCores: m.stackCores,
   machineCores: m.machineCores,
@@ -171,9 +162,9 @@ const bulk = (m: { result: Report; stackCores: number; machineCores: number; sto
 const kernelSendsTo = (ns: string, transfer: string, port: number, sink: Process) =>
   Effect.gen(function* () {
     yield* sink.printed("ready")
-    return bulk(yield* measured((r: Report) => r.cpu, Effect.andThen(
+    return bulk(yield* measured((r: TransferReport) => r.cpu, Effect.andThen(
       kernelRuns(ns, transfer, ["source", "connect", US, String(port), String(SECONDS)]),
-      report(sink),
+      transferReport(sink),
     )))
   })
 
@@ -219,7 +210,7 @@ const directContender = (
       Effect.suspend(() => {
         const id = ++runs
         p.child.stdin!.write(`${id} ${kind} ${port}\n`)
-        return Effect.map(p.printed(`done ${id} `), () => JSON.parse(new RegExp(`done ${id} (.*)`).exec(p.stdout())![1]!) as Report)
+        return Effect.map(p.printed(`done ${id} `), () => JSON.parse(new RegExp(`done ${id} (.*)`).exec(p.stdout())![1]!) as TransferReport)
       })
     let port = 6100
     return {
@@ -262,7 +253,7 @@ const lwipContender = (transfer: string, lwip: string) =>
       yield* sink.printed("ready")
       return bulk(yield* measured(p.child.pid!, Effect.suspend(() => {
         p.child.stdin!.write("go\n")
-        return report(sink)
+        return transferReport(sink)
       })))
     }))
     return {
@@ -294,7 +285,7 @@ const kernelContender = (transfer: string) =>
       const sink = yield* spawnIn(peer, transfer, ["sink", "listen", KERNEL, String(++port), "0"])
       yield* sink.printed("ready")
       const source = yield* spawnIn(stack, transfer, ["source", "connect", KERNEL, String(port), String(SECONDS)])
-      const m = yield* measured(([, own]: readonly [Report, Report]) => own.cpu, Effect.all([report(sink), report(source)]))
+      const m = yield* measured(([, own]: readonly [TransferReport, TransferReport]) => own.cpu, Effect.all([transferReport(sink), transferReport(source)]))
       return bulk({ ...m, result: m.result[0] })
     }))
     return {

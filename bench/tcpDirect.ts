@@ -7,8 +7,8 @@
  * `node bench/tcpDirect.ts CONFIG`, CONFIG a JSON `DirectConfig`. Prints
  * `ready NAMESPACE` once up; then, for each line `ID rx PORT` or `ID tx PORT`
  * on stdin, runs one bulk transfer with the kernel (bench/lwip/transfer.c)
- * and prints `done ID REPORT` (REPORT: JSON bytes and seconds, as transfer.c
- * prints):
+ * and prints `done ID REPORT` (REPORT: a JSON `TransferReport`, as
+ * transfer.c prints):
  *
  * - rx: the kernel sends to our listener on PORT for SECONDS; our rate
  *   between first and last byte;
@@ -23,6 +23,8 @@ import type { NetifTapOptions, TapOffload } from "../src/net/NetifTap.ts"
 import type { Stack } from "../src/net/Stack.ts"
 import type { TcpOptions } from "../src/net/tcp/TcpLayer.ts"
 import { directOnTap, drain, echo, KERNEL, spawnIn, US } from "../test/net/tcpkernel/kernel.ts"
+import { transferReport } from "./transferReport.ts"
+import type { TransferReport } from "./transferReport.ts"
 
 /** What bench/tcp passes: the kernel side's transfer.c, the transfer's length, and the stack's configuration. */
 export interface DirectConfig {
@@ -34,12 +36,6 @@ export interface DirectConfig {
   readonly tap: Omit<NetifTapOptions, "name" | "offload">
 }
 
-/** One bulk run's result, as transfer.c reports it. */
-interface Report {
-  readonly bytes: number
-  readonly seconds: number
-}
-
 const CHUNK = 256 * 1024
 
 const config = JSON.parse(process.argv[2]!) as DirectConfig
@@ -47,12 +43,12 @@ const config = JSON.parse(process.argv[2]!) as DirectConfig
 /** The kernel sends to our listener on `port`; our rate between first and last byte. */
 const receives = (ns: string, stack: Stack["Service"], port: number) =>
   Effect.scoped(Effect.gen(function* () {
-    const done = yield* Deferred.make<Report>()
+    const done = yield* Deferred.make<TransferReport>()
     yield* stack.tcp.listen(port, (flow) =>
       Effect.gen(function* () {
         let first = 0
         const bytes = yield* drain(flow, () => (first ||= performance.now()))
-        yield* Deferred.succeed(done, { bytes, seconds: (performance.now() - first) / 1000 })
+        yield* Deferred.succeed(done, { bytes, seconds: (performance.now() - first) / 1000, cpu: NaN })
       }).pipe(Effect.orDie))
     const source = yield* spawnIn(ns, config.transfer, ["source", "connect", US, String(port), String(config.seconds)])
     yield* source.exited
@@ -69,8 +65,7 @@ const sends = (ns: string, stack: Stack["Service"], port: number) =>
     const start = performance.now()
     while (performance.now() - start < config.seconds * 1000) yield* flow.write(chunk)
     yield* flow.shutdown
-    const out = yield* sink.exited
-    return JSON.parse(out.trim().split("\n").at(-1)!) as Report
+    return yield* transferReport(sink)
   }))
 
 const main = Effect.gen(function* () {

@@ -136,11 +136,10 @@ export interface NetifTapOptions {
    * kernel's work per frame (bench/tcp with lwIP's MSS and window, two
    * runs: a send 1.4–1.7× as fast, a receive 1.3×; but 0.7–0.75× as many
    * short request/response connections a second, each write a hop to the
-   * other CPU). Default: true
-   * unless the offload is the kernel's (few big frames, where the hand-off
-   * measured slower). Where the thread cannot be turned on (no permission,
-   * sysfs of another namespace, kernels before 5.12), the TAP opens as with
-   * false.
+   * other CPU). Default: true unless the offload is the kernel's (few big
+   * frames, where the hand-off measured slower). Where the thread cannot be
+   * turned on (no permission, sysfs of another namespace, kernels before
+   * 5.12), the TAP opens as with false.
    */
   readonly threadedNapi?: boolean
   /** Path of `tap.node`; default: `build/tap.node` in the package root. */

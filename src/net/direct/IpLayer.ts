@@ -124,6 +124,7 @@ export const layerIp = (config: Ipv4Config): Layer.Layer<IpLayer, StackInvalidAr
       onDeadline: () => timerWake.openUnsafe(),
     })
 
+    /** The stack's error for a failed write; a device gone for good fails every later write too. */
     const failedWith = (error: NetifError): StackDeviceFailed => {
       const failure = deviceFailed(error)
       if (error._tag === "NetifDisconnected") gone = failure
