@@ -28,14 +28,14 @@ const KERNEL_CIDR = "10.77.0.1/24"
 const OUR_IP = [10, 77, 0, 2]
 const answer = answerFor(OUR_IP)
 
-/** Python sending `count` UDP datagrams of 1000 bytes to port 9999 of `host`, `gap` seconds apart (argv[3], default 0), the first byte of each `first` + its number (argv[4], default 0). */
+/** Python sending `count` UDP datagrams of 1000 bytes to port 9999 of `host`, `gap` seconds apart (argv[3], default 0), every byte of each `first` + its number (argv[4], default 0), modulo 256. */
 const UDP_SENDER = `
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 gap = float(sys.argv[3]) if len(sys.argv) > 3 else 0
 first = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 for i in range(int(sys.argv[2])):
-    s.sendto(bytes([first + i]) * 1000, (sys.argv[1], 9999))
+    s.sendto(bytes([(first + i) % 256]) * 1000, (sys.argv[1], 9999))
     time.sleep(gap)
 `
 
@@ -145,6 +145,37 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
         yield* seen(6)
         expect(taken).toEqual([10, 20, 21, 22])
         expect(streamed).toEqual([11, 12])
+      }), true))
+
+  it.live("a batch kept while later ones are read and handed back keeps its bytes", () =>
+    onTap({}, (netif, ns) =>
+      Effect.gen(function* () {
+        const isDatagram = (f: Uint8Array) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17 && f[36] === 0x27 && f[37] === 0x0f
+        let held: FrameBatch | undefined
+        let streamed = 0
+        yield* Effect.forkScoped(Stream.runForEach(netif.frames, (batch) =>
+          Effect.sync(() => {
+            const datagrams = batch.filter(isDatagram).length
+            if (held === undefined && datagrams > 0) held = batch // kept to the end
+            else netif.release!(batch)
+            streamed += datagrams
+          })))
+        const send = (count: number, first: number) =>
+          Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), String(count), "0", String(first)]))
+        const seen = (n: number) => Effect.gen(function* () {
+          while (streamed < n) yield* Effect.sleep("10 millis")
+        }).pipe(Effect.timeout("5 seconds"))
+        yield* send(1, 10)
+        yield* seen(1)
+        // 1.2 MB more through the receive memory (bytes 11 to 250, never 10), handed back batch by batch.
+        for (let round = 1; round <= 5; round++) {
+          yield* send(240, 11)
+          yield* seen(1 + 240 * round)
+        }
+        const kept = held!.find(isDatagram)!
+        expect(kept.length).toBe(14 + 20 + 8 + 1000)
+        expect(kept.subarray(42).every((byte) => byte === 10)).toBe(true)
+        netif.release!(held!)
       }), true))
 
   it.live("deleting the namespace (and so the TAP) fails the stream with NetifDisconnected", () =>
