@@ -26,7 +26,9 @@
  *   without the kernel's offload open the TAP with threaded NAPI (the
  *   default there: the kernel handles the frames we write on a thread of
  *   its own); one more row, the like-for-like without it, shows what that
- *   gives;
+ *   gives; and one more, the like-for-like busy-polling the TAP for
+ *   BUSY_POLL µs after each wake-up with frames (`busyPollMicros`, off by
+ *   default), what spending CPU time to skip sleeps and wake-ups gives;
  * - lwIP: `bench/lwip/lwip_tap.c` on its own TAP, lwIP's socket API;
  * - kernel: the kernel's own stack in a second namespace, over a veth pair
  *   (the reference; its offloads left as they are);
@@ -92,6 +94,8 @@ const STEAL_LIMIT = 0.05
 const REPEATS = 3
 /** lwIP's TCP_WND and TCP_SND_BUF in Debian's build (/usr/include/lwip/lwipopts.h); its TCP_MSS is 1460 like ours on a 1500 MTU. */
 const LWIP_WINDOW = 0xffff
+/** The busy polling of one row, in µs (`NetifTapOptions.busyPollMicros`), as Linux's busy_read is often set. */
+const BUSY_POLL = 50
 
 /** One measurement of a stack: MB/s (or connections/s), the stack's cores, the machine's cores and stolen share, and latency for rr. */
 interface Sample {
@@ -345,8 +349,9 @@ const main = Effect.gen(function* () {
   const stacks: Array<[string, Effect.Effect<Contender, unknown, Scope.Scope>]> = [
     ["raw TAP ceiling (1514-byte echo)", ceilingContender],
     [`direct (${lwipSize}, no kernel offload, cut by the addon, as lwIP)`, directContender(programs.transfer, lwipBuffers, "software")],
-    [`direct (as lwIP, without threaded NAPI)`, directContender(programs.transfer, lwipBuffers, "software", {}, { threadedNapi: false })],
     ...(lwipNote === undefined ? [[`lwIP 2.1.3 (${lwipSize})`, lwipContender(programs.transfer, programs.lwip)] as [string, Effect.Effect<Contender, unknown, Scope.Scope>]] : []),
+    [`direct (as lwIP, busy polling ${BUSY_POLL} µs)`, directContender(programs.transfer, lwipBuffers, "software", {}, { busyPollMicros: BUSY_POLL })],
+    [`direct (as lwIP, without threaded NAPI)`, directContender(programs.transfer, lwipBuffers, "software", {}, { threadedNapi: false })],
     [`direct (${lwipSize}, no offload, cut by IPv4 in JS)`, directContender(programs.transfer, lwipBuffers, false)],
     [`direct (${lwipSize}, no offload, no segmentation)`, directContender(programs.transfer, lwipBuffers, false, { softwareSegmentation: false })],
     ["direct (1 MiB buffers, no kernel offload, cut by the addon)", directContender(programs.transfer, {}, "software")],

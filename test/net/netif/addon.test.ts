@@ -13,7 +13,7 @@ import { join } from "node:path"
 import { Netif } from "../../../src/net/Netif.ts"
 import { layerTap, loadTapAddon } from "../../../src/net/NetifTap.ts"
 import type { TapAddon, TapOffload } from "../../../src/net/NetifTap.ts"
-import { ioUringAllowed, ip, kernelRxPackets, kernelSends, kernelSkipReason, moveIntoNamespace, root, scratchNamespace, waitUntil } from "./netns.ts"
+import { ioUringAllowed, ip, kernelRxPackets, kernelSends, kernelSendsSpaced, kernelSkipReason, moveIntoNamespace, root, scratchNamespace, waitUntil } from "./netns.ts"
 import { BROADCAST, testFrame } from "./frames.ts"
 
 const reason = kernelSkipReason()
@@ -96,6 +96,41 @@ describe.skipIf(reason !== undefined).each([
       expect(batches.flat()).toEqual(Array.from({ length: 40 }, (_, i) => i))
       expect(batches.length).toBe(1)
     }).pipe(Effect.scoped))
+
+  it.live("busy polling: every frame still comes, in order; a time outside 0–1000 µs is refused", () =>
+    Effect.gen(function* () {
+      const { addon, device, ns, ifname } = yield* openedTap(ring, threaded)
+      expect(() => addon.busyPoll(device.handle, -1)).toThrow(RangeError)
+      expect(() => addon.busyPoll(device.handle, 1001)).toThrow(RangeError)
+      expect(() => addon.busyPoll(device.handle, Number.NaN)).toThrow(RangeError)
+      addon.busyPoll(device.handle, 1000)
+      const batches = recordBatches(addon, device.handle)
+      yield* kernelSendsSpaced(ns, ifname, 30, 0.0002)
+      yield* waitUntil(() => batches.flat().length >= 30)
+      expect(batches.flat()).toEqual(Array.from({ length: 30 }, (_, i) => i))
+    }).pipe(Effect.scoped))
+
+  it.live("busy polling spends CPU time checking after each wake-up with frames; without it the process sleeps", () =>
+    Effect.gen(function* () {
+      /** CPU milliseconds our thread (the event loop's) used while the kernel sent 40 frames 10 ms apart, busy polling for `micros` after each. */
+      const cpuWhileReceiving = (micros: number) =>
+        Effect.gen(function* () {
+          const { addon, device, ns, ifname } = yield* openedTap(ring, threaded)
+          addon.busyPoll(device.handle, micros)
+          const batches = recordBatches(addon, device.handle)
+          const before = process.threadCpuUsage()
+          yield* kernelSendsSpaced(ns, ifname, 40, 0.01)
+          yield* waitUntil(() => batches.flat().length >= 40)
+          const used = process.threadCpuUsage(before)
+          expect(batches.flat()).toEqual(Array.from({ length: 40 }, (_, i) => i))
+          return (used.user + used.system) / 1000
+        }).pipe(Effect.scoped)
+      yield* cpuWhileReceiving(0) // warms up: the first run compiles the code it runs
+      const off = yield* cpuWhileReceiving(0)
+      const on = yield* cpuWhileReceiving(1000)
+      // About 1 ms of checking after each of the 40 wake-ups.
+      expect(on - off).toBeGreaterThan(15)
+    }))
 
   it.live("write sends a batch in one call; the kernel counts every frame", () =>
     Effect.gen(function* () {

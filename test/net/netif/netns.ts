@@ -3,10 +3,11 @@
  * here, and throw-away network namespaces (removed on release, even on failure).
  */
 import { Effect } from "effect"
-import { execFileSync, spawnSync } from "node:child_process"
+import { execFile, execFileSync, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { promisify } from "node:util"
 
 /** The package root. */
 export const root = join(import.meta.dirname, "..", "..", "..")
@@ -86,18 +87,24 @@ export const moveIntoNamespace = (ns: string, tap: string, address: string) =>
 export const kernelRxPackets = (ns: string, ifname: string): number =>
   JSON.parse(ip("-n", ns, "-s", "-j", "link", "show", ifname))[0].stats64.rx.packets
 
-/** Python that sends `count` frames of 64 bytes (EtherType 0x88b5, payload[0] = i) out of `ifname`. */
+/** Python that sends `count` frames of 64 bytes (EtherType 0x88b5, payload[0] = i) out of `ifname`, `gap` seconds apart (argv[3], default 0). */
 const SENDER = `
-import socket, sys
+import socket, sys, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((sys.argv[1], 0))
+gap = float(sys.argv[3]) if len(sys.argv) > 3 else 0
 for i in range(int(sys.argv[2])):
     s.send(bytes.fromhex("ffffffffffff02000000cafe88b5") + bytes([i % 256]) + bytes(49))
+    time.sleep(gap)
 `
 
 /** The kernel in `ns` sends `count` broadcast test frames out of `ifname`. */
 export const kernelSends = (ns: string, ifname: string, count: number) =>
   Effect.sync(() => execFileSync("ip", ["netns", "exec", ns, "python3", "-c", SENDER, ifname, String(count)]))
+
+/** As `kernelSends`, `gap` seconds apart, while this process goes on (its event loop runs meanwhile). */
+export const kernelSendsSpaced = (ns: string, ifname: string, count: number, gap: number) =>
+  Effect.tryPromise(() => promisify(execFile)("ip", ["netns", "exec", ns, "python3", "-c", SENDER, ifname, String(count), String(gap)]))
 
 /** Whether this kernel lets us use io_uring (kernels before 6.6 have no switch and allow it). */
 export const ioUringAllowed = !existsSync("/proc/sys/kernel/io_uring_disabled") ||

@@ -15,7 +15,7 @@ import { Netif, formatMac } from "../../../src/net/Netif.ts"
 import type { FrameBatch, NetifError } from "../../../src/net/Netif.ts"
 import { layerPacket, layerTap } from "../../../src/net/NetifTap.ts"
 import type { NetifTapOptions } from "../../../src/net/NetifTap.ts"
-import { ip, kernelRxPackets, kernelSkipReason, moveIntoNamespace, scratchNamespace } from "./netns.ts"
+import { ip, kernelRxPackets, kernelSendsSpaced, kernelSkipReason, moveIntoNamespace, scratchNamespace } from "./netns.ts"
 import { answerFor } from "./replies.ts"
 import * as Ipv4Wire from "../../../src/net/wire/ipv4.ts"
 import * as Udp from "../../../src/net/wire/udp.ts"
@@ -178,6 +178,31 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
         netif.release!(held!)
       }), true))
 
+  it.live("busyPollMicros turns the device's busy polling on: CPU time spent checking after each wake-up", () =>
+    Effect.gen(function* () {
+      /** CPU milliseconds our thread used while the kernel sent 40 frames 10 ms apart to a TAP opened with `busyPollMicros`. */
+      const cpuWhileReceiving = (busyPollMicros: number) =>
+        onTap({ busyPollMicros }, (netif, ns, tap) =>
+          Effect.gen(function* () {
+            let received = 0
+            yield* Effect.forkScoped(Stream.runForEach(netif.frames, (batch) =>
+              Effect.sync(() => {
+                received += batch.filter((f) => f[12] === 0x88 && f[13] === 0xb5).length
+                netif.release!(batch)
+              })))
+            const before = process.threadCpuUsage()
+            yield* kernelSendsSpaced(ns, tap, 40, 0.01)
+            while (received < 40) yield* Effect.sleep("5 millis")
+            const used = process.threadCpuUsage(before)
+            return (used.user + used.system) / 1000
+          }))
+      yield* cpuWhileReceiving(0) // warms up: the first run compiles the code it runs
+      const off = yield* cpuWhileReceiving(0)
+      const on = yield* cpuWhileReceiving(1000)
+      // About 1 ms of checking after each of the 40 wake-ups.
+      expect(on - off).toBeGreaterThan(15)
+    }))
+
   it.live("deleting the namespace (and so the TAP) fails the stream with NetifDisconnected", () =>
     onTap({}, (netif, ns) =>
       Effect.gen(function* () {
@@ -207,6 +232,12 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
       expect(badOffload._tag).toBe("NetifDeviceOpenFailed")
       expect(badOffload.message).toContain(`offload is "kernel"`)
       expect(badOffload.message).toContain(`"software" (the addon's)`)
+      for (const busyPollMicros of [-1, 5000, Number.NaN]) {
+        const badBusyPoll = yield* openError(layerTap({ name: tap, busyPollMicros }))
+        expect(badBusyPoll._tag).toBe("NetifDeviceOpenFailed")
+        expect(badBusyPoll.message).toContain(`busyPollMicros is ${busyPollMicros}`)
+        expect(badBusyPoll.message).toContain("0 (off) up to 1000 microseconds")
+      }
     }))
 })
 
