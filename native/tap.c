@@ -727,6 +727,19 @@ static device *get_device(napi_env env, napi_value value) {
 }
 
 /*
+ * The arguments of a call taking a device first: up to *argc of them into
+ * argv (*argc becomes how many were passed), and the device; NULL after
+ * throwing.
+ */
+static device *device_call(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  if (napi_get_cb_info(env, info, argc, argv, NULL, NULL) != napi_ok) {
+    throw_last(env, "napi_get_cb_info");
+    return NULL;
+  }
+  return get_device(env, argv[0]);
+}
+
+/*
  * Wraps an open fd into a device + JS result {handle, name, mac, mtu,
  * offload, ring, threaded} (offload: TCP frames up to a whole packet and
  * unsummed frames may be written; ring: reads and each write()'s frames go
@@ -1000,8 +1013,7 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
 static napi_value js_start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  device *d = get_device(env, argv[0]);
+  device *d = device_call(env, info, &argc, argv);
   if (!d) return NULL;
   if (d->on_frames) {
     napi_throw_error(env, "ERR_TAP_STARTED", "tap.node: start() called twice on one device");
@@ -1020,8 +1032,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
 static napi_value set_reading(napi_env env, napi_callback_info info, int reading) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  device *d = get_device(env, argv[0]);
+  device *d = device_call(env, info, &argc, argv);
   if (!d) return NULL;
   d->reading = reading && d->on_frames != NULL;
   return rearm(env, d);
@@ -1034,8 +1045,7 @@ static napi_value set_reading(napi_env env, napi_callback_info info, int reading
 static napi_value js_busy_poll(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  device *d = get_device(env, argv[0]);
+  device *d = device_call(env, info, &argc, argv);
   if (!d) return NULL;
   double micros = -1;
   if (argc < 2 || napi_get_value_double(env, argv[1], &micros) != napi_ok || !(micros >= 0 && micros <= MAX_BUSY_POLL_US)) {
@@ -1061,8 +1071,7 @@ static napi_value js_resume(napi_env env, napi_callback_info info) { return set_
 static napi_value js_write(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  device *d = get_device(env, argv[0]);
+  device *d = device_call(env, info, &argc, argv);
   if (!d) return NULL;
   uint32_t length = 0, start = 0, next;
   int err = 0;
@@ -1102,8 +1111,7 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
 static napi_value js_wait_writable(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  device *d = get_device(env, argv[0]);
+  device *d = device_call(env, info, &argc, argv);
   if (!d) return NULL;
   if (d->on_writable) napi_delete_reference(env, d->on_writable);
   CHECK(env, napi_create_reference(env, argv[1], 1, &d->on_writable));
