@@ -12,8 +12,7 @@
  *   row in a process of its own (bench/tcpDirect.ts), as lwIP's and the
  *   kernel's run in theirs and as a unikernel runs (in one process with six
  *   other stacks idle beside it, the like-for-like receive below measured
- *   ~8% slower against the ceiling in scratch runs), a fresh one each bulk
- *   round (see `directContender`); in seven rows: buffers
+ *   ~8% slower against the ceiling in scratch runs); in seven rows: buffers
  *   (lwIP's 64 KiB, or our default 1 MiB) by TAP (frame per segment as lwIP's, or with the TAP's TCP segmentation
  *   and checksum offload: up to 64 KiB per frame, cut to the same MSS 1460
  *   on the wire by the kernel, as a virtio NIC with TSO does). Without the
@@ -51,14 +50,13 @@
  * connects, writes 32 bytes, reads them back from the stack's echo server
  * and closes, one connection after another for RR_SECONDS; p50/p99 of those
  * round trips. Before the bulk rounds and before the request/response
- * rounds, one warm-up run per stack that is not counted, and our fresh
- * process of each bulk round runs both ways for WARM_UP_SECONDS first:
- * without that a round would time V8 compiling (in 17 of 22 scratch runs
- * our first bulk receive in a process was slower than its second, by up to
- * 40%; and the bulk runs never open connections at the request/response
- * rate). RUNS runs each, interleaved: every stack is set up once, then each
- * round runs every stack in turn (bulk rounds first, then
- * request/response rounds), so a drift of this shared, noisy machine's
+ * rounds, one warm-up run per stack that is not counted: without it the
+ * first round would time V8 compiling (in 17 of 22 scratch runs our first
+ * bulk receive in a process was slower than its second, by up to 40%; and
+ * the bulk runs never open connections at the request/response rate). RUNS
+ * runs each, interleaved: every stack is set up once, then each round runs
+ * every stack in turn (bulk rounds first, then request/response rounds),
+ * so a drift of this shared, noisy machine's
  * speed reaches all rows alike (lwIP runs right after the like-for-like
  * row). Median and min–max. Prints the tables and our ratios against the
  * goals (≥ 60% of the ceiling, ≥ lwIP), each taken round by round (our run
@@ -85,8 +83,6 @@ import type { TransferReport } from "./transferReport.ts"
 
 const SECONDS = 2
 const RR_SECONDS = 2
-/** How long a fresh process of ours runs each way before its bulk round is measured. */
-const WARM_UP_SECONDS = 1
 const RUNS = 5
 /**
  * A round in which the hypervisor took more than this share of the machine
@@ -222,11 +218,11 @@ const directProcess = (config: DirectConfig) =>
     return {
       ns: /ready (\S+)/.exec(p.stdout())![1]!,
       pid: p.child.pid!,
-      /** One bulk run (`rx` or `tx` on `port`, for `seconds`): its report. */
-      run: (kind: "rx" | "tx", port: number, seconds = config.seconds) =>
+      /** One bulk run (`rx` or `tx` on `port`): its report. */
+      run: (kind: "rx" | "tx", port: number) =>
         Effect.suspend(() => {
           const id = ++runs
-          p.child.stdin!.write(`${id} ${kind} ${port} ${seconds}\n`)
+          p.child.stdin!.write(`${id} ${kind} ${port}\n`)
           return Effect.map(p.printed(`done ${id} `), () => JSON.parse(new RegExp(`done ${id} (.*)`).exec(p.stdout())![1]!) as TransferReport)
         }),
     }
@@ -235,12 +231,11 @@ const directProcess = (config: DirectConfig) =>
 /**
  * Our stack (the TAP's `offload` and other `tap` options, IPv4 configured by
  * `ipv4`) in a process of its own: the kernel sends to us, we send to the
- * kernel; the kernel's request/response client. Each bulk round starts a
- * fresh process (as lwIP's runs are), so that where the scheduler puts it
- * and its TAP's NAPI thread on the two CPUs is drawn again each round
- * rather than once per benchmark: two processes running the same code side
- * by side measured 7% apart over 10 rounds. A fresh process first runs
- * both ways for WARM_UP_SECONDS, not counted (V8 compiling).
+ * kernel; the kernel's request/response client. The process lasts the
+ * whole benchmark, as a unikernel runs on, warm: started afresh each round
+ * with a warm-up of 1 s each way, it measured lower (receive 0.57 and 0.53
+ * of the ceiling in two runs against 0.54–0.63 in seven), and a fresh
+ * process's receive still rose over its first four 2 s runs.
  */
 const directContender = (
   transfer: string,
@@ -250,20 +245,16 @@ const directContender = (
   tap: Omit<NetifTapOptions, "name" | "offload"> = {},
 ) =>
   Effect.gen(function* () {
-    const config: DirectConfig = { transfer, seconds: SECONDS, tcp, offload, ipv4, tap }
-    const responder = yield* directProcess(config)
+    const stack = yield* directProcess({ transfer, seconds: SECONDS, tcp, offload, ipv4, tap })
     let port = 6100
     return {
-      bulk: Effect.scoped(Effect.gen(function* () {
-        const stack = yield* directProcess(config)
-        port += 4
-        yield* stack.run("rx", port, WARM_UP_SECONDS)
-        yield* stack.run("tx", port + 1, WARM_UP_SECONDS)
-        const rx = bulk(yield* measured(stack.pid, stack.run("rx", port + 2)))
-        const tx = bulk(yield* measured(stack.pid, stack.run("tx", port + 3)))
+      bulk: Effect.gen(function* () {
+        port += 2
+        const rx = bulk(yield* measured(stack.pid, stack.run("rx", port)))
+        const tx = bulk(yield* measured(stack.pid, stack.run("tx", port + 1)))
         return { rx, tx }
-      })),
-      rr: requestResponse(responder.ns, transfer, 6300, responder.pid),
+      }),
+      rr: requestResponse(stack.ns, transfer, 6300, stack.pid),
     } satisfies Contender
   })
 

@@ -6,10 +6,9 @@
  *
  * `node bench/tcpDirect.ts CONFIG`, CONFIG a JSON `DirectConfig`. Prints
  * `ready NAMESPACE` once up; then, for each line `ID rx PORT` or `ID tx PORT`
- * on stdin (and `SECONDS` after them, if not CONFIG's), runs one bulk
- * transfer with the kernel (bench/lwip/transfer.c) and prints `done ID
- * REPORT` (REPORT: a JSON `TransferReport`, as transfer.c prints); it exits
- * once stdin ends, its namespace deleted:
+ * on stdin, runs one bulk transfer with the kernel (bench/lwip/transfer.c)
+ * and prints `done ID REPORT` (REPORT: a JSON `TransferReport`, as
+ * transfer.c prints); it exits once stdin ends, its namespace deleted:
  *
  * - rx: the kernel sends to our listener on PORT for SECONDS; our rate
  *   between first and last byte;
@@ -41,8 +40,8 @@ const CHUNK = 256 * 1024
 
 const config = JSON.parse(process.argv[2]!) as DirectConfig
 
-/** The kernel sends to our listener on `port` for `seconds`; our rate between first and last byte. */
-const receives = (ns: string, stack: Stack["Service"], port: number, seconds: number) =>
+/** The kernel sends to our listener on `port`; our rate between first and last byte. */
+const receives = (ns: string, stack: Stack["Service"], port: number) =>
   Effect.scoped(Effect.gen(function* () {
     const done = yield* Deferred.make<TransferReport>()
     yield* stack.tcp.listen(port, (flow) =>
@@ -51,20 +50,20 @@ const receives = (ns: string, stack: Stack["Service"], port: number, seconds: nu
         const bytes = yield* drain(flow, () => (first ||= performance.now()))
         yield* Deferred.succeed(done, { bytes, seconds: (performance.now() - first) / 1000, cpu: NaN })
       }).pipe(Effect.orDie))
-    const source = yield* spawnIn(ns, config.transfer, ["source", "connect", US, String(port), String(seconds)])
+    const source = yield* spawnIn(ns, config.transfer, ["source", "connect", US, String(port), String(config.seconds)])
     yield* source.exited
     return yield* Deferred.await(done)
   }))
 
-/** We send to the kernel's sink on `port` for `seconds`; its report. */
-const sends = (ns: string, stack: Stack["Service"], port: number, seconds: number) =>
+/** We send to the kernel's sink on `port`; its report. */
+const sends = (ns: string, stack: Stack["Service"], port: number) =>
   Effect.scoped(Effect.gen(function* () {
     const sink = yield* spawnIn(ns, config.transfer, ["sink", "listen", KERNEL, String(port), "0"])
     yield* sink.printed("ready")
     const chunk = new Uint8Array(CHUNK).fill(0x5a)
     const flow = yield* stack.tcp.connect({ address: KERNEL, port })
     const start = performance.now()
-    while (performance.now() - start < seconds * 1000) yield* flow.write(chunk)
+    while (performance.now() - start < config.seconds * 1000) yield* flow.write(chunk)
     yield* flow.shutdown
     return yield* transferReport(sink)
   }))
@@ -79,9 +78,8 @@ const main = Effect.gen(function* () {
   console.log(`ready ${ns}`)
   yield* Stream.runForEach(Stream.fromQueue(lines), (line) =>
     Effect.gen(function* () {
-      const [id, kind, port, seconds] = line.split(" ")
-      const run = kind === "rx" ? receives : sends
-      const report = yield* run(ns, stack, Number(port), seconds === undefined ? config.seconds : Number(seconds))
+      const [id, kind, port] = line.split(" ")
+      const report = kind === "rx" ? yield* receives(ns, stack, Number(port)) : yield* sends(ns, stack, Number(port))
       console.log(`done ${id} ${JSON.stringify(report)}`)
     }))
 })
