@@ -56,9 +56,8 @@
  * the bulk runs never open connections at the request/response rate). RUNS
  * runs each, interleaved: every stack is set up once, then each round runs
  * every stack in turn (bulk rounds first, then request/response rounds),
- * so a drift of this shared, noisy machine's
- * speed reaches all rows alike (lwIP runs right after the like-for-like
- * row). Median and min–max. Prints the tables and our ratios against the
+ * so a drift of this shared, noisy machine's speed reaches all rows alike
+ * (lwIP runs right after the like-for-like row). Median and min–max. Prints the tables and our ratios against the
  * goals (≥ 60% of the ceiling, ≥ lwIP), each taken round by round (our run
  * over theirs in the same round) then summarised the same way, and writes
  * `bench/results/tcp.json`.
