@@ -13,10 +13,11 @@
  *   kernel's run in theirs and as a unikernel runs (in one process with six
  *   other stacks idle beside it, the like-for-like receive below measured
  *   ~8% slower against the ceiling in scratch runs); in seven rows: buffers
- *   (lwIP's 64 KiB, or our default 1 MiB) by TAP (frame per segment as lwIP's, or with the TAP's TCP segmentation
- *   and checksum offload: up to 64 KiB per frame, cut to the same MSS 1460
- *   on the wire by the kernel, as a virtio NIC with TSO does). Without the
- *   kernel's offload, TCP's bursts are cut into wire segments, each summed
+ *   (lwIP's 64 KiB, or our default 1 MiB) by TAP (frame per segment as
+ *   lwIP's, or with the TAP's TCP segmentation and checksum offload: up to
+ *   64 KiB per frame, cut to the same MSS 1460 on the wire by the kernel,
+ *   as a virtio NIC with TSO does). Without the kernel's offload, TCP's
+ *   bursts are cut into wire segments, each summed
  *   and written on its own as lwIP's are, by one of: the addon, in C
  *   (`offload: "software"`); our IPv4, in JavaScript (its software
  *   segmentation); or nobody, TCP then running once per segment. The row
@@ -46,10 +47,9 @@
  * machine's CPU time the hypervisor took (on a shared host, rounds with much
  * of it ran slow). A round in which it took more than STEAL_LIMIT during
  * any stack's run is run again, at most REPEATS times, and the output says
- * which. Connections/s: the kernel
- * connects, writes 32 bytes, reads them back from the stack's echo server
- * and closes, one connection after another for RR_SECONDS; p50/p99 of those
- * round trips. Before the bulk rounds and before the request/response
+ * which. Connections/s: the kernel connects, writes 32 bytes, reads them
+ * back from the stack's echo server and closes, one connection after
+ * another for RR_SECONDS; p50/p99 of those round trips. Before the bulk rounds and before the request/response
  * rounds, one warm-up run per stack that is not counted: without it the
  * first round would time V8 compiling (in 17 of 22 scratch runs our first
  * bulk receive in a process was slower than its second, by up to 40%; and
@@ -57,9 +57,10 @@
  * runs each, interleaved: every stack is set up once, then each round runs
  * every stack in turn (bulk rounds first, then request/response rounds),
  * so a drift of this shared, noisy machine's speed reaches all rows alike
- * (lwIP runs right after the like-for-like row). Median and min–max. Prints the tables and our ratios against the
- * goals (≥ 60% of the ceiling, ≥ lwIP), each taken round by round (our run
- * over theirs in the same round) then summarised the same way, and writes
+ * (lwIP runs right after the like-for-like row). Median and min–max.
+ * Prints the tables and our ratios against the goals (≥ 60% of the
+ * ceiling, ≥ lwIP), each taken round by round (our run over theirs in the
+ * same round) then summarised the same way, and writes
  * `bench/results/tcp.json`.
  */
 import { Effect } from "effect"

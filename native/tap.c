@@ -96,6 +96,8 @@
  */
 #define SCRATCH (256 * 1024 + RING_READS * SLOT)
 #define MAX_BUSY_POLL_US 1000          /* busyPoll's limit */
+#define STRING_OF(x) #x
+#define STRING(x) STRING_OF(x)         /* a macro's value as a string literal */
 #define BUSY_POLL_TURN_NS 1000000L     /* the longest one wake-up keeps the event loop waiting while busy polling */
 #define HEADER_ROOM (14 + 60 + 60)    /* a segment's Ethernet, IPv4 and TCP headers, or a virtio-net header */
 
@@ -640,6 +642,7 @@ static void on_writable_event(device *d) {
   napi_close_handle_scope(d->env, scope);
 }
 
+/* The monotonic clock, in nanoseconds. */
 static int64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -652,6 +655,14 @@ static int readable_now(const device *d) {
   return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+/* Reads what the fd has (up to MAX_BATCH frames) and hands it to JavaScript; the count read, *err = 0 or a hard errno. */
+static int read_and_deliver(device *d, int *err) {
+  size_t used;
+  int count = d->ring != NULL ? drain_ring(d, &used, err) : drain(d, &used, err);
+  if (count > 0 || *err) deliver(d, count, *err);
+  return count;
+}
+
 /*
  * Busy polling after a wake-up that read frames: reads and delivers what
  * comes until busy_poll_ns pass with nothing, an error, a pause or a
@@ -662,15 +673,12 @@ static void busy_poll(device *d) {
   int64_t last = start;
   for (;;) {
     if (d->closing || !d->reading) return;
-    if (readable_now(d)) {
-      size_t used;
-      int err;
-      int count = d->ring != NULL ? drain_ring(d, &used, &err) : drain(d, &used, &err);
-      if (count > 0 || err) deliver(d, count, err);
-      if (err) return;
-      last = now_ns();
-    }
+    int err = 0;
+    const int readable = readable_now(d);
+    if (readable) read_and_deliver(d, &err);
+    if (err) return;
     const int64_t now = now_ns();
+    if (readable) last = now;
     if (now - last > d->busy_poll_ns || now - start > BUSY_POLL_TURN_NS) return;
   }
 }
@@ -688,10 +696,8 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
   }
   if ((events & UV_WRITABLE) && d->on_writable) on_writable_event(d);
   if (d->closing || !d->reading || !(events & UV_READABLE)) return;
-  size_t used;
   int err;
-  int count = d->ring != NULL ? drain_ring(d, &used, &err) : drain(d, &used, &err);
-  if (count > 0 || err) deliver(d, count, err);
+  int count = read_and_deliver(d, &err);
   if (count > 0 && !err && d->busy_poll_ns > 0) busy_poll(d);
 }
 
@@ -1049,7 +1055,7 @@ static napi_value js_busy_poll(napi_env env, napi_callback_info info) {
   if (!d) return NULL;
   double micros = -1;
   if (argc < 2 || napi_get_value_double(env, argv[1], &micros) != napi_ok || !(micros >= 0 && micros <= MAX_BUSY_POLL_US)) {
-    napi_throw_range_error(env, "ERR_TAP_BUSY_POLL", "tap.node: busyPoll() takes 0 to 1000 microseconds");
+    napi_throw_range_error(env, "ERR_TAP_BUSY_POLL", "tap.node: busyPoll() takes 0 to " STRING(MAX_BUSY_POLL_US) " microseconds");
     return NULL;
   }
   d->busy_poll_ns = (int64_t)(micros * 1000);

@@ -162,6 +162,9 @@ export interface NetifTapOptions {
   readonly addonPath?: string
 }
 
+/** The longest busy polling `NetifTapOptions.busyPollMicros` allows (the addon's limit too). */
+const MAX_BUSY_POLL_MICROS = 1000
+
 /** The largest IPv4 packet: a segmented TCP frame's limit with either offload. */
 const MAX_IPV4_PACKET = 65535
 
@@ -243,11 +246,11 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
       })
     }
     const busyPoll = options.busyPollMicros ?? 0
-    if (!(Number.isFinite(busyPoll) && busyPoll >= 0 && busyPoll <= 1000)) {
+    if (!(Number.isFinite(busyPoll) && busyPoll >= 0 && busyPoll <= MAX_BUSY_POLL_MICROS)) {
       return yield* new NetifDeviceOpenFailed({
         device: options.name,
         reason: `busyPollMicros is ${busyPoll}`,
-        fix: "set busyPollMicros to 0 (off) up to 1000 microseconds",
+        fix: `set busyPollMicros to 0 (off) up to ${MAX_BUSY_POLL_MICROS} microseconds`,
       })
     }
     const device = yield* Effect.acquireRelease(

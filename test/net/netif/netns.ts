@@ -98,13 +98,17 @@ for i in range(int(sys.argv[2])):
     time.sleep(gap)
 `
 
+/** The `ip` arguments running SENDER in `ns`. */
+const senderArgs = (ns: string, ifname: string, count: number, gap = 0) =>
+  ["netns", "exec", ns, "python3", "-c", SENDER, ifname, String(count), String(gap)]
+
 /** The kernel in `ns` sends `count` broadcast test frames out of `ifname`. */
 export const kernelSends = (ns: string, ifname: string, count: number) =>
-  Effect.sync(() => execFileSync("ip", ["netns", "exec", ns, "python3", "-c", SENDER, ifname, String(count)]))
+  Effect.sync(() => execFileSync("ip", senderArgs(ns, ifname, count)))
 
 /** As `kernelSends`, `gap` seconds apart, while this process goes on (its event loop runs meanwhile). */
 export const kernelSendsSpaced = (ns: string, ifname: string, count: number, gap: number) =>
-  Effect.tryPromise(() => promisify(execFile)("ip", ["netns", "exec", ns, "python3", "-c", SENDER, ifname, String(count), String(gap)]))
+  Effect.tryPromise(() => promisify(execFile)("ip", senderArgs(ns, ifname, count, gap)))
 
 /** Whether this kernel lets us use io_uring (kernels before 6.6 have no switch and allow it). */
 export const ioUringAllowed = !existsSync("/proc/sys/kernel/io_uring_disabled") ||
