@@ -1012,27 +1012,71 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
 }
 
 /*
- * start(handle, onFrames): begins reading; onFrames(data, lengths, errno),
- * where data is the device's receive buffer: valid during the call only
- * (the next wake-up reads into it again).
+ * Makes `value`, an ArrayBuffer of at least SCRATCH bytes, the buffer the
+ * device reads into from its next wake-up on; throws (and returns 0) if it
+ * is not one.
+ */
+static int adopt_buffer(napi_env env, device *d, napi_value value) {
+  void *data = NULL;
+  size_t size = 0;
+  bool is_buffer = false;
+  napi_ref ref;
+  if (napi_is_arraybuffer(env, value, &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_arraybuffer_info(env, value, &data, &size) != napi_ok || size < SCRATCH) {
+    napi_throw_range_error(env, "ERR_TAP_BUFFER", "tap.node: the receive buffer must be an ArrayBuffer of at least receiveBufferBytes bytes");
+    return 0;
+  }
+  if (napi_create_reference(env, value, 1, &ref) != napi_ok) {
+    throw_last(env, "napi_create_reference");
+    return 0;
+  }
+  if (d->scratch_buffer) napi_delete_reference(env, d->scratch_buffer);
+  d->scratch_buffer = ref;
+  d->scratch = data;
+  return 1;
+}
+
+/*
+ * start(handle, onFrames[, buffer]): begins reading; onFrames(data, lengths,
+ * errno), where data is the device's receive buffer: valid during the call
+ * only (the next wake-up reads into it again, unless setBuffer gave the
+ * device another). `buffer`: the ArrayBuffer to read into (at least
+ * receiveBufferBytes bytes, e.g. WebAssembly memory); default: one of the
+ * addon's.
  */
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   device *d = device_call(env, info, &argc, argv);
   if (!d) return NULL;
   if (d->on_frames) {
     napi_throw_error(env, "ERR_TAP_STARTED", "tap.node: start() called twice on one device");
     return NULL;
   }
-  napi_value scratch;
-  void *data = NULL;
-  CHECK(env, napi_create_arraybuffer(env, SCRATCH, &data, &scratch));
-  CHECK(env, napi_create_reference(env, scratch, 1, &d->scratch_buffer));
-  d->scratch = data;
+  napi_valuetype type;
+  CHECK(env, napi_typeof(env, argv[2], &type)); /* missing arguments are undefined */
+  if (type == napi_undefined) {
+    void *data = NULL;
+    CHECK(env, napi_create_arraybuffer(env, SCRATCH, &data, &argv[2]));
+  }
+  if (!adopt_buffer(env, d, argv[2])) return NULL;
   CHECK(env, napi_create_reference(env, argv[1], 1, &d->on_frames));
   d->reading = 1;
   return rearm(env, d);
+}
+
+/*
+ * setBuffer(handle, buffer): reads from the next wake-up on go into
+ * `buffer` (an ArrayBuffer of at least receiveBufferBytes bytes); the
+ * device no longer writes the one before, which the caller may keep.
+ */
+static napi_value js_set_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  device *d = device_call(env, info, &argc, argv);
+  if (!d) return NULL;
+  adopt_buffer(env, d, argv[1]);
+  return NULL;
 }
 
 static napi_value set_reading(napi_env env, napi_callback_info info, int reading) {
@@ -1143,6 +1187,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"openTap", NULL, js_open_tap, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openPacket", NULL, js_open_packet, NULL, NULL, NULL, napi_enumerable, NULL},
     {"start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setBuffer", NULL, js_set_buffer, NULL, NULL, NULL, napi_enumerable, NULL},
     {"busyPoll", NULL, js_busy_poll, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pause", NULL, js_pause, NULL, NULL, NULL, napi_enumerable, NULL},
     {"resume", NULL, js_resume, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -1156,12 +1201,14 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     {"EPIPE", EPIPE}, {"ENOBUFS", ENOBUFS}, {"ENETDOWN", ENETDOWN}, {"EPERM", EPERM}, {"EACCES", EACCES},
     {"ENOENT", ENOENT}, {"EBUSY", EBUSY}, {"EINVAL", EINVAL},
   };
-  napi_value max_batch, verified_flag, errnos, code;
+  napi_value max_batch, buffer_bytes, verified_flag, errnos, code;
   if (napi_create_uint32(env, MAX_BATCH, &max_batch) != napi_ok ||
+      napi_create_uint32(env, SCRATCH, &buffer_bytes) != napi_ok ||
       napi_create_uint32(env, CHECKSUM_VERIFIED, &verified_flag) != napi_ok ||
       napi_create_object(env, &errnos) != napi_ok ||
       napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
       napi_set_named_property(env, exports, "maxBatch", max_batch) != napi_ok ||
+      napi_set_named_property(env, exports, "receiveBufferBytes", buffer_bytes) != napi_ok ||
       napi_set_named_property(env, exports, "checksumVerified", verified_flag) != napi_ok ||
       napi_set_named_property(env, exports, "errno", errnos) != napi_ok) {
     throw_last(env, "module init");

@@ -8,8 +8,10 @@
  * addon is paused while that queue is full (backpressure reaches the kernel);
  * or, when every earlier batch was handed back, it goes at once to the
  * `takeNow` taker if there is one.
- * Received frames are copied out of the addon's buffer into recycled memory
- * (handed back with `Netif.release`). With `offload`, TCP frames of up to a
+ * The addon reads into WebAssembly memory of ours (where the stack sums
+ * checksums with SIMD): a batch for the taker is handed over where it lies,
+ * and one for the queue is copied into recycled memory first (handed back
+ * with `Netif.release`). With `offload`, TCP frames of up to a
  * whole IPv4 packet cross and the kernel segments them, the kernel
  * completes the TCP and UDP checksums of the frames we send, and received
  * frames whose checksum the addon completed or the kernel checked are
@@ -37,6 +39,7 @@ import {
 } from "./Netif.ts"
 import type { FrameBatch, NetifError } from "./Netif.ts"
 import { FramePool } from "./FramePool.ts"
+import { simdSlab } from "./wire/simd.ts"
 
 /** An opaque native device handle. */
 type Handle = { readonly __tapHandle: unique symbol }
@@ -62,7 +65,17 @@ export type TapOffload = boolean | "software"
 export interface TapAddon {
   readonly openTap: (name: string, offload?: TapOffload, mtu?: number, ring?: boolean, threaded?: boolean) => OpenedDevice
   readonly openPacket: (name: string, offload?: TapOffload, mtu?: number, ring?: boolean) => OpenedDevice
-  readonly start: (handle: Handle, onFrames: (data: ArrayBuffer, lengths: Uint32Array, errno: number) => void) => void
+  /**
+   * Reads from now on: `onFrames` gets the receive buffer, each frame's
+   * length, and 0 or a hard errno; the frames lie one after the other from
+   * the buffer's start and are overwritten by the next wake-up's. `buffer`:
+   * what to read into (at least `receiveBufferBytes`); default: the addon's own.
+   */
+  readonly start: (handle: Handle, onFrames: (data: ArrayBuffer, lengths: Uint32Array, errno: number) => void, buffer?: ArrayBuffer) => void
+  /** Reads from the next wake-up on go into `buffer` (at least `receiveBufferBytes`); the addon no longer writes the one before. */
+  readonly setBuffer: (handle: Handle, buffer: ArrayBuffer) => void
+  /** The smallest receive buffer `start` and `setBuffer` take. */
+  readonly receiveBufferBytes: number
   /** After a wake-up that read frames, keep checking for more for `micros` (0 to 1000; 0 is off) before sleeping. */
   readonly busyPoll: (handle: Handle, micros: number) => void
   readonly pause: (handle: Handle) => void
@@ -297,9 +310,20 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
       })
     )
 
-    /** Received batches are copied out of the addon's buffer into memory from this pool, handed back by `release`. */
+    /**
+     * The memory the addon reads into (WebAssembly memory, which the stack
+     * sums checksums in with SIMD). A batch for the taker is read where it
+     * lies, without a copy; if the taker still holds it when its call
+     * returns, the batch keeps that memory and the addon goes on in a spare.
+     */
+    let receiving = simdSlab(addon.receiveBufferBytes)
+    /** Receive memory that batches still hold. */
+    const keptReceiving = new Set<Uint8Array>()
+    /** Receive memory a batch kept, back from it and ready to be read into again (one kept at most). */
+    let spareReceiving: Uint8Array | undefined
+    /** Batches not for the taker are copied out of the receive memory into memory from this pool, handed back by `release`. */
     const pool = new FramePool()
-    /** The pool buffer of each batch not yet released. */
+    /** The memory of each batch not yet released: the receive memory or a pool buffer. */
     const batchMemory = new WeakMap<FrameBatch, Uint8Array>()
     /** Batches handed out (to `frames` or the taker) and not released yet. */
     let outstanding = 0
@@ -319,8 +343,9 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
           }
           total += lengths[i]!
         }
-        const memory = pool.take(total)
-        memory.set(new Uint8Array(data, 0, total))
+        const inPlace = taker !== undefined && outstanding === 0
+        const memory = inPlace ? receiving : pool.take(total)
+        if (!inPlace) memory.set(new Uint8Array(data, 0, total))
         const frames = new Array<Uint8Array>(lengths.length)
         let offset = 0
         for (let i = 0; i < lengths.length; i++) {
@@ -332,8 +357,15 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         batchMemory.set(batch, memory)
         countRx(stats, batch)
         outstanding++
-        if (taker !== undefined && outstanding === 1) taker(batch)
-        else if (!Queue.offerUnsafe(rx, batch)) {
+        if (inPlace) {
+          taker!(batch)
+          if (outstanding > 0) {
+            keptReceiving.add(receiving)
+            receiving = spareReceiving ?? simdSlab(addon.receiveBufferBytes)
+            spareReceiving = undefined
+            addon.setBuffer(device.handle, receiving.buffer as ArrayBuffer)
+          }
+        } else if (!Queue.offerUnsafe(rx, batch)) {
           stats.rxDrops += batch.length
           outstanding--
         }
@@ -345,7 +377,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
       if (errno === 0) return
       if (fatal.has(errno)) disconnect(errno)
       else stats.rxErrors++
-    })
+    }, receiving.buffer as ArrayBuffer)
 
     const resumeIfPaused = <A>(batches: A): A => {
       if (paused && gone === undefined) {
@@ -419,7 +451,9 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         if (memory === undefined) return
         batchMemory.delete(batch)
         outstanding--
-        pool.release([memory])
+        if (memory === receiving) return
+        if (keptReceiving.delete(memory)) spareReceiving = memory
+        else pool.release([memory])
       },
       takeNow: (take) =>
         Effect.acquireRelease(Effect.sync(() => void (taker = take)), () => Effect.sync(() => void (taker = undefined))),

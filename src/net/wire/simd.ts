@@ -160,14 +160,16 @@ const PAGE = 65536
 const sums = new WeakMap<ArrayBufferLike, SimdSum>()
 
 /**
- * `bytes` bytes (a multiple of 64 KiB) of memory that `simdSumOf` can sum:
- * a `WebAssembly.Memory` that never grows (so its buffer is never
- * detached), or a plain array where WebAssembly SIMD is missing.
+ * At least `bytes` bytes (rounded up to whole 64 KiB pages) of memory that
+ * `simdSumOf` can sum: a `WebAssembly.Memory` that never grows (so its
+ * buffer is never detached), or a plain array of `bytes` where WebAssembly
+ * SIMD is missing.
  */
 export const simdSlab = (bytes: number): Uint8Array => {
-  const simd = bytes % PAGE === 0 ? compiled() : undefined
+  const simd = compiled()
   if (wasm === undefined || simd === undefined) return new Uint8Array(bytes)
-  const memory = new wasm.Memory({ initial: bytes / PAGE, maximum: bytes / PAGE })
+  const pages = Math.ceil(bytes / PAGE)
+  const memory = new wasm.Memory({ initial: pages, maximum: pages })
   const instance = new wasm.Instance(simd, { env: { memory } })
   sums.set(memory.buffer, instance.exports.sum)
   return new Uint8Array(memory.buffer)

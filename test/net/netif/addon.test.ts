@@ -97,6 +97,35 @@ describe.skipIf(reason !== undefined).each([
       expect(batches.length).toBe(1)
     }).pipe(Effect.scoped))
 
+  it.live("reads into the buffer start was given, then into setBuffer's; the one before is no longer written; too small a buffer is refused", () =>
+    Effect.gen(function* () {
+      const { addon, device, ns, ifname } = yield* openedTap(ring, threaded)
+      const small = new ArrayBuffer(addon.receiveBufferBytes - 1)
+      expect(() => addon.start(device.handle, () => {}, small)).toThrow(RangeError)
+      const first = new ArrayBuffer(addon.receiveBufferBytes)
+      const second = new ArrayBuffer(addon.receiveBufferBytes)
+      const batches: Array<{ readonly into: ArrayBuffer; readonly bytes: ReadonlyArray<number> }> = []
+      addon.start(device.handle, (data, lengths) => {
+        const bytes = new Uint8Array(data)
+        const firsts: Array<number> = []
+        for (let i = 0, offset = 0; i < lengths.length; offset += lengths[i]!, i++) firsts.push(bytes[offset + 14]!)
+        batches.push({ into: data, bytes: firsts })
+        if (data === first) {
+          addon.setBuffer(device.handle, second)
+          bytes.fill(0xee) // ours from now on: the device must leave it as it is
+        }
+      }, first)
+      expect(() => addon.setBuffer(device.handle, small)).toThrow(RangeError)
+      yield* kernelSends(ns, ifname, 20)
+      yield* waitUntil(() => batches.length >= 1)
+      yield* kernelSends(ns, ifname, 20)
+      yield* waitUntil(() => batches.flatMap((b) => b.bytes).length >= 40)
+      expect(batches.flatMap((b) => b.bytes)).toEqual([...Array.from({ length: 20 }, (_, i) => i), ...Array.from({ length: 20 }, (_, i) => i)])
+      expect(batches[0]!.into).toBe(first)
+      expect(batches.slice(1).every((b) => b.into === second)).toBe(true)
+      expect(new Uint8Array(first).every((byte) => byte === 0xee)).toBe(true)
+    }).pipe(Effect.scoped))
+
   it.live("busy polling: every frame still comes, in order; a time outside 0–1000 µs is refused", () =>
     Effect.gen(function* () {
       const { addon, device, ns, ifname } = yield* openedTap(ring, threaded)

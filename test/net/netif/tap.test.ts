@@ -178,6 +178,49 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
         netif.release!(held!)
       }), true))
 
+  it.live("a batch the takeNow taker keeps past its call keeps its bytes while later ones are read, twice over", () =>
+    onTap({}, (netif, ns) =>
+      Effect.gen(function* () {
+        const isDatagram = (f: Uint8Array) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17 && f[36] === 0x27 && f[37] === 0x0f
+        let held: FrameBatch | undefined
+        let holding = false
+        let datagrams = 0
+        const count = (batch: FrameBatch) => (datagrams += batch.filter(isDatagram).length)
+        yield* netif.takeNow!((batch) => {
+          count(batch)
+          if (holding && held === undefined && batch.some(isDatagram)) held = batch // read where it lies, kept past the call
+          else netif.release!(batch)
+        })
+        yield* Effect.forkScoped(Stream.runForEach(netif.frames, (batch) =>
+          Effect.sync(() => {
+            count(batch)
+            netif.release!(batch)
+          })))
+        const send = (n: number, first: number) =>
+          Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), String(n), "0", String(first)]))
+        const seen = (n: number) => Effect.gen(function* () {
+          while (datagrams < n) yield* Effect.sleep("10 millis")
+        }).pipe(Effect.timeout("5 seconds"))
+        // Each time: one datagram of byte `marker` is kept, then 1.2 MB more (bytes 11 to 250, never the marker) are read and handed back.
+        for (const marker of [10, 5]) {
+          holding = true
+          const before = datagrams
+          yield* send(1, marker)
+          yield* seen(before + 1)
+          holding = false
+          const kept = held!
+          for (let round = 1; round <= 5; round++) {
+            yield* send(240, 11)
+            yield* seen(before + 1 + 240 * round)
+          }
+          const frame = kept.find(isDatagram)!
+          expect(frame.length).toBe(14 + 20 + 8 + 1000)
+          expect(frame.subarray(42).every((byte) => byte === marker)).toBe(true)
+          netif.release!(kept)
+          held = undefined
+        }
+      }), true))
+
   it.live("busyPollMicros turns the device's busy polling on: CPU time spent checking after each wake-up", () =>
     Effect.gen(function* () {
       /** CPU milliseconds our thread used while the kernel sent 40 frames 10 ms apart to a TAP opened with `busyPollMicros`. */
