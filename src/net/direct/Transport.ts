@@ -60,14 +60,24 @@ export interface TransportProtocol {
   /** The IPv4 protocol number (17 UDP, 6 TCP). */
   readonly protocol: number
   /**
-   * One packet for us (after reassembly). `payload` is a view valid only
-   * during the call: copy what must be kept. `nowMs` is the stack clock.
+   * One packet for us (after reassembly): its data is `packet[start, end)`
+   * (the frame it came in, read in place), valid only during the call: copy
+   * what must be kept. `nowMs` is the stack clock.
    * `checksumVerified`: the device already checked the transport checksum
    * (receive checksum offload), so it need not be summed again. `ecn` is the
    * packet's ECN codepoint (RFC 3168 §5: 3 when a router marked it
    * Congestion Experienced).
    */
-  readonly input: (source: Ipv4, destination: Ipv4, payload: Uint8Array, nowMs: number, checksumVerified: boolean, ecn: number) => void
+  readonly input: (
+    source: Ipv4,
+    destination: Ipv4,
+    packet: Uint8Array,
+    start: number,
+    end: number,
+    nowMs: number,
+    checksumVerified: boolean,
+    ecn: number,
+  ) => void
   /**
    * Called before the packets of one received batch of frames are delivered,
    * and `endBatch` after them (even when a packet's handling threw): a

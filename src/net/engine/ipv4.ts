@@ -172,12 +172,15 @@ export class Ipv4Engine {
   /**
    * The packet being delivered, for `unreachable`: its header (the bytes
    * holding it, undefined outside a delivery, where in them it starts and its
-   * length: a view is made only for an error), payload and source.
+   * length), payload (the bytes holding it, where it starts and ends: views
+   * are made only for an error) and source.
    */
   private currentHeaderBytes: Uint8Array | undefined = undefined
   private currentHeaderStart = 0
   private currentHeaderLength = 0
-  private currentPayload: Uint8Array = new Uint8Array(0)
+  private currentPayloadBytes: Uint8Array = new Uint8Array(0)
+  private currentPayloadStart = 0
+  private currentPayloadEnd = 0
   private currentSource: Ipv4 = 0
   private currentUnicast = false
 
@@ -343,7 +346,8 @@ export class Ipv4Engine {
     const bytes = this.currentHeaderBytes
     if (bytes === undefined || !this.currentUnicast) return
     const header = bytes.subarray(this.currentHeaderStart, this.currentHeaderStart + this.currentHeaderLength)
-    this.sendError(this.currentSource, Icmpv4.Type.DestinationUnreachable, code, header, this.currentPayload)
+    const payload = this.currentPayloadBytes.subarray(this.currentPayloadStart, this.currentPayloadEnd)
+    this.sendError(this.currentSource, Icmpv4.Type.DestinationUnreachable, code, header, payload)
   }
 
   /** Send `destination` an ICMP error about its datagram (`header`, `payload`), within the rate limit. */
@@ -466,50 +470,65 @@ export class Ipv4Engine {
     }
   }
 
-  /** The IPv4 packet of an Ethernet `frame`. */
+  /** The IPv4 packet of an Ethernet `frame`: read in place, parsed into an object only when it is a fragment. */
   private ipv4(frame: Uint8Array, now: number, checksumVerified: boolean): void {
     const at = Ethernet.HEADER_LENGTH
-    const packet = Ipv4Wire.parse(frame, true, at)
-    if (packet._tag === "Rejected") {
+    if (Ipv4Wire.check(frame, true, at) !== undefined) {
       this.stats.malformed++
       return
     }
-    if (!accepts(this.iface, packet.destination) || !validSource(this.iface, packet.source)) {
+    const source = Ipv4Wire.sourceOf(frame, at)
+    const destination = Ipv4Wire.destinationOf(frame, at)
+    if (!accepts(this.iface, destination) || !validSource(this.iface, source)) {
       this.stats.notForUs++
       return
     }
-    if (!packet.moreFragments && packet.fragmentOffset === 0) {
-      this.deliver(packet, frame, at, packet.headerLength, packet.payload, now, checksumVerified)
+    const headerLength = Ipv4Wire.headerLengthOf(frame, at)
+    if (!Ipv4Wire.isFragment(frame, at)) {
+      const protocol = Ipv4Wire.protocolOf(frame, at)
+      this.deliver(protocol, source, destination, frame, at, headerLength, frame, at + headerLength, at + Ipv4Wire.totalLengthOf(frame, at), now, checksumVerified)
       return
     }
+    const packet = Ipv4Wire.parse(frame, false, at) as Ipv4Wire.Packet
     this.deadlinesMoved = true
-    const whole = this.reassembly.add(packet, frame.subarray(at, at + packet.headerLength), now)
-    if (whole !== undefined) this.deliver(packet, whole.header, 0, whole.header.length, whole.payload, now, false)
+    const whole = this.reassembly.add(packet, frame.subarray(at, at + headerLength), now)
+    if (whole !== undefined) {
+      this.deliver(packet.protocol, source, destination, whole.header, 0, whole.header.length, whole.payload, 0, whole.payload.length, now, false)
+    }
   }
 
-  /** Hand `packet` (its header: `headerLength` bytes at `bytes[headerStart]`; its data: `payload`, reassembled or not) to its transport. */
+  /**
+   * Hand a packet of `protocol` (its header: `headerLength` bytes at
+   * `header[headerStart]`; its data: `bytes[start, end)`, reassembled or
+   * not) to its transport.
+   */
   private deliver(
-    packet: Ipv4Wire.Packet,
-    bytes: Uint8Array,
+    protocol: number,
+    source: Ipv4,
+    destination: Ipv4,
+    header: Uint8Array,
     headerStart: number,
     headerLength: number,
-    payload: Uint8Array,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
     now: number,
     checksumVerified: boolean,
   ): void {
-    const { protocol, source, destination } = packet
     this.stats.delivered++
-    this.currentHeaderBytes = bytes
+    this.currentHeaderBytes = header
     this.currentHeaderStart = headerStart
     this.currentHeaderLength = headerLength
-    this.currentPayload = payload
+    this.currentPayloadBytes = bytes
+    this.currentPayloadStart = start
+    this.currentPayloadEnd = end
     this.currentSource = source
     this.currentUnicast = destination === this.iface.cidr.address
     try {
       const transport = this.transports[protocol]
-      if (protocol === Ipv4Wire.Protocol.Icmp) this.icmp(source, payload, now)
-      else if (transport !== undefined) transport.input(source, destination, payload, now, checksumVerified, bytes[headerStart + 1]! & 3)
-      else if (protocol === Tcp.PROTOCOL) this.reset(source, destination, payload)
+      if (protocol === Ipv4Wire.Protocol.Icmp) this.icmp(source, bytes.subarray(start, end), now)
+      else if (transport !== undefined) transport.input(source, destination, bytes, start, end, now, checksumVerified, header[headerStart + 1]! & 3)
+      else if (protocol === Tcp.PROTOCOL) this.reset(source, destination, bytes.subarray(start, end))
       else {
         this.stats.noProtocol++
         this.unreachable(Icmpv4.UnreachableCode.Protocol)

@@ -66,9 +66,9 @@ export class UdpEngine implements TransportProtocol {
     return undefined
   }
 
-  /** One UDP datagram from the IPv4 layer (`checksumVerified`: the device checked it; the time is not used). */
-  input(source: Ipv4, destination: Ipv4, payload: Uint8Array, _nowMs: number, checksumVerified: boolean): void {
-    const datagram = parse(payload, source, destination, !checksumVerified)
+  /** One UDP datagram, `packet[start, end)`, from the IPv4 layer (`checksumVerified`: the device checked it; the time is not used). */
+  input(source: Ipv4, destination: Ipv4, packet: Uint8Array, start: number, end: number, _nowMs: number, checksumVerified: boolean): void {
+    const datagram = parse(packet.subarray(start, end), source, destination, !checksumVerified)
     if (datagram._tag === "Rejected") {
       this.stats.malformed++
       return

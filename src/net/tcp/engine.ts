@@ -138,9 +138,18 @@ export class TcpEngine implements TransportProtocol {
     return c
   }
 
-  /** `TransportProtocol.input`: one segment from `source` to `destination`. */
-  readonly input = (source: number, destination: number, payload: Uint8Array, now: number, checksumVerified: boolean, ecn: number): void => {
-    const seg = parse(payload, source, destination, !checksumVerified)
+  /** `TransportProtocol.input`: one segment, `packet[start, end)`, from `source` to `destination`. */
+  readonly input = (
+    source: number,
+    destination: number,
+    packet: Uint8Array,
+    start: number,
+    end: number,
+    now: number,
+    checksumVerified: boolean,
+    ecn: number,
+  ): void => {
+    const seg = parse(packet, source, destination, !checksumVerified, start, end)
     if (seg._tag === "Rejected") {
       this.stats.segmentsRejected++
       return

@@ -140,12 +140,14 @@ const view = (bytes: Uint8Array, at: number, headerLength: number, totalLength: 
 }
 
 /**
- * Parse the IPv4 packet that starts at `bytes[at]` (0 by default; 14 for the
- * packet of an Ethernet frame, without a view of it), verifying the header
- * checksum. Pass `verifyChecksum = false` only when the device has already
- * verified it.
+ * Why the bytes from `bytes[at]` (0 by default; 14 for the packet of an
+ * Ethernet frame) are no IPv4 packet, or undefined when they are one, its
+ * header checksum verified unless `verifyChecksum` is false (only when the
+ * device has already verified it). After undefined, the readers below
+ * (`headerLengthOf`…) read its header without allocating (for a receive
+ * path).
  */
-export const parse = (bytes: Uint8Array, verifyChecksum = true, at = 0): Packet | Rejected => {
+export const check = (bytes: Uint8Array, verifyChecksum = true, at = 0): Rejected | undefined => {
   if (bytes.length - at < MIN_HEADER_LENGTH) return rejected.truncated
   const versionIhl = bytes[at]!
   if (versionIhl >>> 4 !== 4) return rejected["bad-version"]
@@ -155,8 +157,34 @@ export const parse = (bytes: Uint8Array, verifyChecksum = true, at = 0): Packet 
   if (totalLength > bytes.length - at) return rejected.truncated
   if (totalLength < headerLength) return rejected["bad-total-length"]
   if (verifyChecksum && sum(bytes, at, at + headerLength) !== 0xffff) return rejected["bad-checksum"]
-  return view(bytes, at, headerLength, totalLength, at + totalLength)
+  return undefined
 }
+
+/** The header length (options included) of the packet at `bytes[at]` that passed `check`. */
+export const headerLengthOf = (bytes: Uint8Array, at: number): number => (bytes[at]! & 0xf) * 4
+
+/** The total length of the packet at `bytes[at]` that passed `check`: its data ends at `at` plus this. */
+export const totalLengthOf = (bytes: Uint8Array, at: number): number => u16(bytes, at + 2)
+
+/** The protocol number of the packet at `bytes[at]` that passed `check`. */
+export const protocolOf = (bytes: Uint8Array, at: number): number => bytes[at + 9]!
+
+/** The source address of the packet at `bytes[at]` that passed `check`. */
+export const sourceOf = (bytes: Uint8Array, at: number): Ipv4 => readIpv4(bytes, at + 12)
+
+/** The destination address of the packet at `bytes[at]` that passed `check`. */
+export const destinationOf = (bytes: Uint8Array, at: number): Ipv4 => readIpv4(bytes, at + 16)
+
+/** Whether the packet at `bytes[at]` that passed `check` is a fragment (more fragments follow, or its offset is not 0). */
+export const isFragment = (bytes: Uint8Array, at: number): boolean => (u16(bytes, at + 6) & (Flags.MoreFragments | 0x1fff)) !== 0
+
+/**
+ * Parse the IPv4 packet that starts at `bytes[at]` (0 by default; 14 for the
+ * packet of an Ethernet frame, without a view of it); rejected as `check`
+ * says.
+ */
+export const parse = (bytes: Uint8Array, verifyChecksum = true, at = 0): Packet | Rejected =>
+  check(bytes, verifyChecksum, at) ?? view(bytes, at, headerLengthOf(bytes, at), totalLengthOf(bytes, at), at + totalLengthOf(bytes, at))
 
 export type EmbeddedReason = "truncated" | "bad-version" | "bad-header-length"
 export type EmbeddedRejected = R<"ipv4-embedded", EmbeddedReason>

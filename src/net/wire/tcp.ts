@@ -195,38 +195,41 @@ const parseOptions = (b: Uint8Array, start: number, end: number): Options | unde
 
 /**
  * Parse a TCP segment carried in an IPv4 packet from `source` to
- * `destination` (all of `bytes` is the segment), verifying its checksum.
- * Pass `verifyChecksum = false` only when the device has already verified it.
+ * `destination` (the segment is `bytes[start, end)`: all of `bytes` by
+ * default), verifying its checksum. Pass `verifyChecksum = false` only when
+ * the device has already verified it.
  */
 export const parse = (
   bytes: Uint8Array,
   source: Ipv4,
   destination: Ipv4,
   verifyChecksum = true,
+  start = 0,
+  end = bytes.length,
 ): Segment | Rejected => {
-  const length = bytes.length
+  const length = end - start
   if (length < MIN_HEADER_LENGTH) return rejected.truncated
-  const headerLength = (bytes[12]! >>> 4) * 4
+  const headerLength = (bytes[start + 12]! >>> 4) * 4
   if (headerLength < MIN_HEADER_LENGTH) return rejected["bad-data-offset"]
   if (headerLength > length) return rejected["bad-data-offset"]
-  if (verifyChecksum && !verify(bytes, 0, length, pseudoHeaderSum(source, destination, PROTOCOL, length))) {
+  if (verifyChecksum && !verify(bytes, start, end, pseudoHeaderSum(source, destination, PROTOCOL, length))) {
     return rejected["bad-checksum"]
   }
-  const options = headerLength === MIN_HEADER_LENGTH ? NO_OPTIONS : parseOptions(bytes, MIN_HEADER_LENGTH, headerLength)
+  const options = headerLength === MIN_HEADER_LENGTH ? NO_OPTIONS : parseOptions(bytes, start + MIN_HEADER_LENGTH, start + headerLength)
   if (options === undefined) return rejected["bad-option-length"]
   return {
     _tag: "TcpSegment",
-    sourcePort: u16(bytes, 0),
-    destinationPort: u16(bytes, 2),
-    sequenceNumber: u32(bytes, 4),
-    acknowledgmentNumber: u32(bytes, 8),
+    sourcePort: u16(bytes, start),
+    destinationPort: u16(bytes, start + 2),
+    sequenceNumber: u32(bytes, start + 4),
+    acknowledgmentNumber: u32(bytes, start + 8),
     headerLength,
-    flags: bytes[13]!,
-    window: u16(bytes, 14),
-    checksum: u16(bytes, 16),
-    urgentPointer: u16(bytes, 18),
+    flags: bytes[start + 13]!,
+    window: u16(bytes, start + 14),
+    checksum: u16(bytes, start + 16),
+    urgentPointer: u16(bytes, start + 18),
     options,
-    payload: bytes.subarray(headerLength),
+    payload: bytes.subarray(start + headerLength, end),
   }
 }
 

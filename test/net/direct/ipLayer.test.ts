@@ -50,8 +50,8 @@ const ipOver = (netif: Netif["Service"]) =>
 const replying = (ip: IpLayer["Service"], handled: Array<number>, pushAfter: ReadonlyArray<number>) =>
   ip.register({
     protocol: 77,
-    input: (_source, _destination, payload) => {
-      const n = payload[0]!
+    input: (_source, _destination, packet, start) => {
+      const n = packet[start]!
       handled.push(n)
       ip.sender.send(PEER, 77, 1, (buffer, offset) => void (buffer[offset] = n + 100))
       if (pushAfter.includes(n)) ip.sender.push!()

@@ -87,7 +87,7 @@ describe("IPv4 engine", () => {
     const a = make(A_MAC, "10.0.0.2/24", { mtu: 576 })
     const b = make(B_MAC, "10.0.0.3/24")
     const got: Array<Uint8Array> = []
-    b.engine.register({ protocol: 200, input: (_s, _d, payload) => got.push(payload.slice()) })
+    b.engine.register({ protocol: 200, input: (_s, _d, packet, start, end) => got.push(packet.slice(start, end)) })
     const payload = Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff)
     expect(a.engine.send(B_IP, 200, payload.length, (buffer, offset) => buffer.set(payload, offset))).toBe(true)
     exchange(a.engine, b.engine)
@@ -169,7 +169,7 @@ describe("IPv4 engine", () => {
   it("hands a transport each packet's ECN codepoint, a reassembled datagram's from its first fragment", () => {
     const { a } = pair()
     const seen: Array<[number, number]> = []
-    a.register({ protocol: 200, input: (_source, _destination, payload, _now, _verified, ecn) => seen.push([payload.length, ecn]) })
+    a.register({ protocol: 200, input: (_source, _destination, _packet, start, end, _now, _verified, ecn) => seen.push([end - start, ecn]) })
     /** A packet of protocol 200 from B with ECN codepoint `ecn`: 16 bytes, or the fragment at `fragmentOffset` of a 32-byte datagram. */
     const packet = (ecn: number, fragmentOffset?: number) => {
       const frame = new Uint8Array(34 + 16)
@@ -234,9 +234,9 @@ describe("IPv4 engine", () => {
     const events: Array<string> = []
     a.register({
       protocol: 77,
-      input: (_source, _destination, payload) => {
-        events.push(`in ${payload[0]}`)
-        if (payload[0] === 2) {
+      input: (_source, _destination, packet, start) => {
+        events.push(`in ${packet[start]}`)
+        if (packet[start] === 2) {
           a.sender.send(B_IP, 77, 1, (buffer, offset) => void (buffer[offset] = 2))
           a.sender.push!()
         }
@@ -260,7 +260,7 @@ describe("IPv4 engine", () => {
   it("tells transports which frames the device checksummed (receive checksum offload)", () => {
     const { a } = pair()
     const seen: Array<boolean> = []
-    a.register({ protocol: 77, input: (_source, _destination, _payload, _now, checksumVerified) => seen.push(checksumVerified) })
+    a.register({ protocol: 77, input: (_source, _destination, _packet, _start, _end, _now, checksumVerified) => seen.push(checksumVerified) })
     const frame = () => frameToA(77, 4, () => {})
     a.receive(Object.assign([frame(), frame(), frame()], { checksumVerified: Uint8Array.of(0, 1, 0) }))
     a.receive([frame()])

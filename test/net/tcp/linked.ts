@@ -32,7 +32,7 @@ export const linked = (seed: number, loss = 0): Effect.Effect<readonly [IpAccess
       Effect.gen(function* () {
         let protocol: TransportProtocol | undefined
         yield* Effect.forkScoped(Effect.forever(Effect.map(Queue.take(inbox), (packet) => {
-          protocol?.input(packet.source, packet.destination, packet.bytes, clock.currentTimeMillisUnsafe(), false, 0)
+          protocol?.input(packet.source, packet.destination, packet.bytes, 0, packet.bytes.length, clock.currentTimeMillisUnsafe(), false, 0)
         })))
         const access: IpAccess = {
           register: (p) => Effect.acquireRelease(Effect.sync(() => {

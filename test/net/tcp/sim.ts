@@ -151,7 +151,7 @@ export class Sim {
 
   /** Deliver raw bytes (a crafted segment) to `to` as from `from`, now. */
   inject(to: Host, from: number, bytes: Uint8Array): void {
-    to.engine.input(from, to.address, bytes, this.now, false, 0)
+    to.engine.input(from, to.address, bytes, 0, bytes.length, this.now, false, 0)
   }
 
   private schedule(event: Event): void {
@@ -203,7 +203,7 @@ export class Sim {
       if (packet !== undefined && packet <= this.now) {
         const event = this.pop()!
         if (this.arrived !== undefined) this.arrived(event.to, parse(event.bytes, event.from, event.to.address) as Segment)
-        event.to.engine.input(event.from, event.to.address, event.bytes, this.now, false, event.ecn)
+        event.to.engine.input(event.from, event.to.address, event.bytes, 0, event.bytes.length, this.now, false, event.ecn)
       } else {
         this.a.engine.onTimers(this.now)
         this.b.engine.onTimers(this.now)

@@ -80,7 +80,7 @@ describe("a congestion window cut for a loss", () => {
     const ssthresh = client.congestion.ssthresh
     // The device read the ACKs in one batch: the SACKs start a recovery, the last ACK ends it before any output.
     sim.a.engine.beginBatch()
-    for (const ack of acks) sim.a.engine.input(sim.b.address, sim.a.address, ack, sim.now, false, 0)
+    for (const ack of acks) sim.a.engine.input(sim.b.address, sim.a.address, ack, 0, ack.length, sim.now, false, 0)
     sim.a.engine.endBatch(sim.now)
     expect(client.flight).toBe(0)
     expect(client.retransmissions).toBe(0)
