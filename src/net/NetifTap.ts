@@ -321,6 +321,13 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
     const keptReceiving = new Set<Uint8Array>()
     /** Receive memory a batch kept, back from it and ready to be read into again (one kept at most). */
     let spareReceiving: Uint8Array | undefined
+    /** The batch read into `receiving` is kept past the taker's call: it keeps that memory, and the addon reads into a spare. */
+    const keepReceiving = () => {
+      keptReceiving.add(receiving)
+      receiving = spareReceiving ?? simdSlab(addon.receiveBufferBytes)
+      spareReceiving = undefined
+      if (gone === undefined) addon.setBuffer(device.handle, receiving.buffer as ArrayBuffer)
+    }
     /** Batches not for the taker are copied out of the receive memory into memory from this pool, handed back by `release`. */
     const pool = new FramePool()
     /** The memory of each batch not yet released: the receive memory or a pool buffer. */
@@ -358,12 +365,10 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         countRx(stats, batch)
         outstanding++
         if (inPlace) {
-          taker!(batch)
-          if (outstanding > 0) {
-            keptReceiving.add(receiving)
-            receiving = spareReceiving ?? simdSlab(addon.receiveBufferBytes)
-            spareReceiving = undefined
-            addon.setBuffer(device.handle, receiving.buffer as ArrayBuffer)
+          try {
+            taker!(batch)
+          } finally {
+            if (outstanding > 0) keepReceiving()
           }
         } else if (!Queue.offerUnsafe(rx, batch)) {
           stats.rxDrops += batch.length

@@ -77,6 +77,27 @@ describe("IPv4", () => {
     )
   })
 
+  it("check and the header readers say what parse says, at any offset, for valid and damaged packets", () => {
+    fc.assert(
+      fc.property(header, fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 16 }), fc.option(fc.nat({ max: 40 * 8 })), (h, payload, at, flip) => {
+        const bytes = new Uint8Array(at + 20 + payload.length)
+        Ipv4.emit({ ...h, payloadLength: payload.length }, bytes, at)
+        bytes.set(payload, at + 20)
+        const damaged = flip === null ? undefined : at + (flip >>> 3)
+        if (damaged !== undefined && damaged < bytes.length) bytes[damaged] = bytes[damaged]! ^ (1 << (flip! & 7))
+        const parsed = Ipv4.parse(bytes, true, at)
+        expect(Ipv4.check(bytes, true, at)).toBe(parsed._tag === "Rejected" ? parsed : undefined)
+        if (parsed._tag === "Rejected") return
+        expect(Ipv4.headerLengthOf(bytes, at)).toBe(parsed.headerLength)
+        expect(Ipv4.totalLengthOf(bytes, at)).toBe(parsed.totalLength)
+        expect(Ipv4.protocolOf(bytes, at)).toBe(parsed.protocol)
+        expect(Ipv4.sourceOf(bytes, at)).toBe(parsed.source)
+        expect(Ipv4.destinationOf(bytes, at)).toBe(parsed.destination)
+        expect(Ipv4.isFragment(bytes, at)).toBe(parsed.moreFragments || parsed.fragmentOffset !== 0)
+      }),
+    )
+  })
+
   it("tolerates options: skipped and exposed as a view", () => {
     // IHL 6 with a Router Alert option, total length 34, then 12 bytes of Ethernet padding.
     const bytes = placeAt(hex("4600002200070000011139c30a000002e00000fb94040000 14e914e9000a82a16869 000000000000000000000000"), 3)
