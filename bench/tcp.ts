@@ -9,10 +9,11 @@
  * Every stack under test talks to the kernel in a throw-away namespace:
  *
  * - direct: our stack on a TAP whose other end is in the namespace, each
- *   row in a process of its own (bench/tcpDirect.ts), as lwIP's and the
- *   kernel's run in theirs and as a unikernel runs (in one process with six
- *   other stacks idle beside it, the like-for-like receive below measured
- *   ~8% slower against the ceiling in scratch runs); in seven rows: buffers
+ *   row in processes of its own (bench/tcpDirect.ts; two, taking the rounds
+ *   in turn, see PROCESSES_PER_ROW), as lwIP's and the kernel's run in
+ *   theirs and as a unikernel runs (in one process with six other stacks
+ *   idle beside it, the like-for-like receive below measured ~8% slower
+ *   against the ceiling in scratch runs); in seven rows: buffers
  *   (lwIP's 64 KiB, or our default 1 MiB) by TAP (frame per segment as
  *   lwIP's, or with the TAP's TCP segmentation and checksum offload: up to
  *   64 KiB per frame, cut to the same MSS 1460 on the wire by the kernel,
@@ -97,6 +98,14 @@ const REPEATS = 3
 const LWIP_WINDOW = 0xffff
 /** The busy polling of one row, in µs (`NetifTapOptions.busyPollMicros`), as Linux's busy_read is often set. */
 const BUSY_POLL = 50
+/**
+ * Processes per direct row, taking the rounds in turn. Two processes
+ * running the same code measured up to ~10% apart over a whole benchmark
+ * (where the scheduler keeps the stack and its TAP's NAPI thread, what V8
+ * made of the code): a row with one process is one draw of that, with two,
+ * the median of its rounds mixes two.
+ */
+const PROCESSES_PER_ROW = 2
 
 /** One measurement of a stack: MB/s (or connections/s), the stack's cores, the machine's cores and stolen share, and latency for rr. */
 interface Sample {
@@ -229,13 +238,29 @@ const directProcess = (config: DirectConfig) =>
   })
 
 /**
+ * `run` on each of `processes` in turn, a process's first run preceded by
+ * one that is not counted (it warms that process up).
+ */
+const inTurn = <P, A, E>(processes: ReadonlyArray<P>, run: (process: P) => Effect.Effect<A, E>): Effect.Effect<A, E> => {
+  let runs = 0
+  const warm = new Set<P>()
+  return Effect.suspend(() => {
+    const process = processes[runs++ % processes.length]!
+    if (warm.has(process)) return run(process)
+    warm.add(process)
+    return Effect.andThen(run(process), run(process))
+  })
+}
+
+/**
  * Our stack (the TAP's `offload` and other `tap` options, IPv4 configured by
- * `ipv4`) in a process of its own: the kernel sends to us, we send to the
- * kernel; the kernel's request/response client. The process lasts the
- * whole benchmark, as a unikernel runs on, warm: started afresh each round
- * with a warm-up of 1 s each way, it measured lower (receive 0.57 and 0.53
- * of the ceiling in two runs against 0.54–0.63 in seven), and a fresh
- * process's receive still rose over its first four 2 s runs.
+ * `ipv4`) in PROCESSES_PER_ROW processes of its own, taking the runs in
+ * turn: the kernel sends to us, we send to the kernel; the kernel's
+ * request/response client. The processes last the whole benchmark, as a
+ * unikernel runs on, warm: started afresh each round with a warm-up of 1 s
+ * each way, one measured lower (receive 0.57 and 0.53 of the ceiling in two
+ * runs against 0.54–0.63 in seven), and a fresh process's receive still
+ * rose over its first four 2 s runs.
  */
 const directContender = (
   transfer: string,
@@ -245,16 +270,17 @@ const directContender = (
   tap: Omit<NetifTapOptions, "name" | "offload"> = {},
 ) =>
   Effect.gen(function* () {
-    const stack = yield* directProcess({ transfer, seconds: SECONDS, tcp, offload, ipv4, tap })
+    const stacks = yield* Effect.forEach(Array.from({ length: PROCESSES_PER_ROW }), () => directProcess({ transfer, seconds: SECONDS, tcp, offload, ipv4, tap }))
     let port = 6100
     return {
-      bulk: Effect.gen(function* () {
-        port += 2
-        const rx = bulk(yield* measured(stack.pid, stack.run("rx", port)))
-        const tx = bulk(yield* measured(stack.pid, stack.run("tx", port + 1)))
-        return { rx, tx }
-      }),
-      rr: requestResponse(stack.ns, transfer, 6300, stack.pid),
+      bulk: inTurn(stacks, (stack) =>
+        Effect.gen(function* () {
+          port += 2
+          const rx = bulk(yield* measured(stack.pid, stack.run("rx", port)))
+          const tx = bulk(yield* measured(stack.pid, stack.run("tx", port + 1)))
+          return { rx, tx }
+        })),
+      rr: inTurn(stacks, (stack) => requestResponse(stack.ns, transfer, 6300, stack.pid)),
     } satisfies Contender
   })
 
@@ -448,7 +474,7 @@ const main = Effect.gen(function* () {
     "by our IPv4 (in JavaScript) or not at all: the row as lwIP (its MSS and window, no kernel offload) is the like-for-like comparison.")
   writeResults("tcp", {
     method: `kernel side in a namespace; bulk: ${SECONDS} s one way, 256 KiB writes, rate by the receiver first to last byte; ` +
-      `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s; one uncounted warm-up run per stack before the bulk rounds and one before the request/response rounds; ` +
+      `request/response: the kernel connects, writes 32 bytes, reads them back, closes, for ${RR_SECONDS} s; one uncounted warm-up run per stack (per process for ours, ${PROCESSES_PER_ROW} per row taking the rounds in turn) before the bulk rounds and one before the request/response rounds; ` +
       `${RUNS} runs each, median (min–max); ratios: per round (ours over theirs in the same round), then median (min–max); stack cores: CPU of the process running the stack under test; ` +
       `machine cores: the whole machine (${"both ends and the kernel"}), not counting time the hypervisor took; ` +
       `stolen: the share of the machine's CPU time the hypervisor took (a run with much of it ran slow); a round in which it took more than ${STEAL_LIMIT * 100}% during any stack's run was run again (at most ${REPEATS} times); ` +
