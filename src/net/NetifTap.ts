@@ -354,10 +354,12 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         const memory = inPlace ? receiving : pool.take(total)
         if (!inPlace) memory.set(new Uint8Array(data, 0, total))
         const frames = new Array<Uint8Array>(lengths.length)
-        let offset = 0
+        // A view made from the buffer costs about half of one made with `subarray` (measured).
+        const buffer = memory.buffer
+        let offset = memory.byteOffset
         for (let i = 0; i < lengths.length; i++) {
           const length = lengths[i]!
-          frames[i] = memory.subarray(offset, offset + length)
+          frames[i] = new Uint8Array(buffer, offset, length)
           offset += length
         }
         const batch: FrameBatch = verified === undefined ? frames : Object.assign(frames, { checksumVerified: verified })
