@@ -61,12 +61,12 @@ export interface TransportProtocol {
   readonly protocol: number
   /**
    * One packet for us (after reassembly): its data is `packet[start, end)`
-   * (the frame it came in, read in place), valid only during the call: copy
-   * what must be kept. `nowMs` is the stack clock.
-   * `checksumVerified`: the device already checked the transport checksum
-   * (receive checksum offload), so it need not be summed again. `ecn` is the
-   * packet's ECN codepoint (RFC 3168 §5: 3 when a router marked it
-   * Congestion Experienced).
+   * (read in place in the frame it came in, or a reassembled datagram),
+   * valid only during the call: copy what must be kept. `nowMs` is the
+   * stack clock. `checksumVerified`: the device already checked the
+   * transport checksum (receive checksum offload), so it need not be summed
+   * again. `ecn` is the packet's ECN codepoint (RFC 3168 §5: 3 when a router
+   * marked it Congestion Experienced).
    */
   readonly input: (
     source: Ipv4,
