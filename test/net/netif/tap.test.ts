@@ -39,6 +39,20 @@ for i in range(int(sys.argv[2])):
     time.sleep(gap)
 `
 
+/** Whether `frame` is one of UDP_SENDER's datagrams (IPv4, UDP, to port 9999). */
+const isDatagram = (frame: Uint8Array) =>
+  frame[12] === 0x08 && frame[13] === 0x00 && frame[23] === 17 && frame[36] === 0x27 && frame[37] === 0x0f
+
+/** The kernel in `ns` sends us `count` datagrams with UDP_SENDER, `gap` seconds apart, the bytes of each `first` + its number. */
+const sendDatagrams = (ns: string, count: number, gap = 0, first = 0) =>
+  Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), String(count), String(gap), String(first)]))
+
+/** Waits until `reached()` holds, checking every 10 ms; fails after 5 s. */
+const until = (reached: () => boolean) =>
+  Effect.gen(function* () {
+    while (!reached()) yield* Effect.sleep("10 millis")
+  }).pipe(Effect.timeout("5 seconds"))
+
 /**
  * `body` with a TAP opened with `options` in a fresh namespace (moved there
  * after it was opened: our fd keeps working), its kernel side KERNEL_CIDR;
@@ -108,7 +122,7 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
               Queue.offerUnsafe(udp, { valid, marked: batch.checksumVerified?.[i] === 1 })
             })
           })))
-        yield* Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), "3"]))
+        yield* sendDatagrams(ns, 3)
         const seen = yield* Effect.forEach([1, 2, 3], () => Queue.take(udp)).pipe(Effect.timeout("5 seconds"))
         expect(seen).toEqual([1, 2, 3].map(() => ({ valid: true, marked: offload })))
       }), true))
@@ -118,7 +132,7 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
       Effect.gen(function* () {
         /** The first byte of each datagram to port 9999 in `batch`. */
         const datagrams = (batch: FrameBatch) =>
-          batch.filter((f) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17 && f[36] === 0x27 && f[37] === 0x0f).map((f) => f[42]!)
+          batch.filter(isDatagram).map((f) => f[42]!)
         const taken: Array<number> = []
         const streamed: Array<number> = []
         let held: FrameBatch | undefined
@@ -132,10 +146,8 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
             streamed.push(...datagrams(batch))
             netif.release!(batch)
           })))
-        const send = (first: number) => Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), "3", "0.05", String(first)]))
-        const seen = (n: number) => Effect.gen(function* () {
-          while (taken.length + streamed.length < n) yield* Effect.sleep("10 millis")
-        }).pipe(Effect.timeout("5 seconds"))
+        const send = (first: number) => sendDatagrams(ns, 3, 0.05, first)
+        const seen = (n: number) => until(() => taken.length + streamed.length >= n)
         yield* send(10)
         yield* seen(3)
         expect(taken).toEqual([10])
@@ -150,7 +162,6 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
   it.live("a batch kept while later ones are read and handed back keeps its bytes", () =>
     onTap({}, (netif, ns) =>
       Effect.gen(function* () {
-        const isDatagram = (f: Uint8Array) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17 && f[36] === 0x27 && f[37] === 0x0f
         let held: FrameBatch | undefined
         let streamed = 0
         yield* Effect.forkScoped(Stream.runForEach(netif.frames, (batch) =>
@@ -160,11 +171,8 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
             else netif.release!(batch)
             streamed += datagrams
           })))
-        const send = (count: number, first: number) =>
-          Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), String(count), "0", String(first)]))
-        const seen = (n: number) => Effect.gen(function* () {
-          while (streamed < n) yield* Effect.sleep("10 millis")
-        }).pipe(Effect.timeout("5 seconds"))
+        const send = (count: number, first: number) => sendDatagrams(ns, count, 0, first)
+        const seen = (n: number) => until(() => streamed >= n)
         yield* send(1, 10)
         yield* seen(1)
         // 1.2 MB more through the receive memory (bytes 11 to 250, never 10), handed back batch by batch.
@@ -181,7 +189,6 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
   it.live("a batch the takeNow taker keeps past its call keeps its bytes while later ones are read, twice over", () =>
     onTap({}, (netif, ns) =>
       Effect.gen(function* () {
-        const isDatagram = (f: Uint8Array) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17 && f[36] === 0x27 && f[37] === 0x0f
         let held: FrameBatch | undefined
         let holding = false
         let datagrams = 0
@@ -196,11 +203,8 @@ describe.skipIf(reason !== undefined)("TAP backend (root, network namespace)", (
             count(batch)
             netif.release!(batch)
           })))
-        const send = (n: number, first: number) =>
-          Effect.tryPromise(() => run("ip", ["netns", "exec", ns, "python3", "-c", UDP_SENDER, OUR_IP.join("."), String(n), "0", String(first)]))
-        const seen = (n: number) => Effect.gen(function* () {
-          while (datagrams < n) yield* Effect.sleep("10 millis")
-        }).pipe(Effect.timeout("5 seconds"))
+        const send = (n: number, first: number) => sendDatagrams(ns, n, 0, first)
+        const seen = (n: number) => until(() => datagrams >= n)
         // Each time: one datagram of byte `marker` is kept, then 1.2 MB more (bytes 11 to 250, never the marker) are read and handed back.
         for (const marker of [10, 5]) {
           holding = true
