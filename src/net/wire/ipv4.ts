@@ -183,8 +183,12 @@ export const isFragment = (bytes: Uint8Array, at: number): boolean => (u16(bytes
  * packet of an Ethernet frame, without a view of it); rejected as `check`
  * says.
  */
-export const parse = (bytes: Uint8Array, verifyChecksum = true, at = 0): Packet | Rejected =>
-  check(bytes, verifyChecksum, at) ?? view(bytes, at, headerLengthOf(bytes, at), totalLengthOf(bytes, at), at + totalLengthOf(bytes, at))
+export const parse = (bytes: Uint8Array, verifyChecksum = true, at = 0): Packet | Rejected => {
+  const rejected = check(bytes, verifyChecksum, at)
+  if (rejected !== undefined) return rejected
+  const totalLength = totalLengthOf(bytes, at)
+  return view(bytes, at, headerLengthOf(bytes, at), totalLength, at + totalLength)
+}
 
 export type EmbeddedReason = "truncated" | "bad-version" | "bad-header-length"
 export type EmbeddedRejected = R<"ipv4-embedded", EmbeddedReason>
