@@ -124,7 +124,7 @@ static size_t uring_length(const uring_io *w) {
 
 /*
  * Runs io[0..count) (count <= URING_BATCH) on `fd`, readv()s or writev()s
- * as `opcode` says, in order, without waiting for the device (RWF_NOWAIT),
+ * as `opcode` says (read()s or write()s for those of one part), in order, without waiting for the device (RWF_NOWAIT),
  * in one system call when nothing interrupts it; `linked`: one that fails cancels the ones after it.
  * results[i] is what io[i]'s call would have returned (a byte count or
  * -errno). Returns 0; or, when io_uring_enter() itself fails (not EINTR,
@@ -140,10 +140,17 @@ static int uring_run(uring *r, int fd, unsigned char opcode, const uring_io *io,
     unsigned index = (tail + i) & *r->sq_mask;
     struct io_uring_sqe *sqe = &r->sqes[index];
     memset(sqe, 0, sizeof *sqe);
-    sqe->opcode = opcode;
     sqe->fd = fd;
-    sqe->addr = (unsigned long)io[i].parts;
-    sqe->len = (unsigned)io[i].count;
+    if (io[i].count == 1) {
+      /* One part: a plain read or write, which spares the kernel importing an iovec (~3% of a receive's CPU). */
+      sqe->opcode = opcode == IORING_OP_READV ? IORING_OP_READ : IORING_OP_WRITE;
+      sqe->addr = (unsigned long)io[i].parts[0].iov_base;
+      sqe->len = (unsigned)io[i].parts[0].iov_len;
+    } else {
+      sqe->opcode = opcode;
+      sqe->addr = (unsigned long)io[i].parts;
+      sqe->len = (unsigned)io[i].count;
+    }
     sqe->off = (unsigned long long)-1; /* the file's own position: none for a TAP */
     sqe->flags = linked && i + 1 < count ? IOSQE_IO_LINK : 0;
     sqe->rw_flags = RWF_NOWAIT; /* never wait for room or a frame: EAGAIN, as O_NONBLOCK gives read() */
@@ -177,15 +184,16 @@ static int uring_run(uring *r, int fd, unsigned char opcode, const uring_io *io,
 }
 
 /*
- * Whether `fd` can be used through `r`: reads and writes that fail with
- * EAGAIN instead of waiting (RWF_NOWAIT, which the file must support, else
- * the ring's call would block the thread). Probed with an empty read,
- * which takes no frame.
+ * Whether `fd` can be used through `r`: reads and writes of one part and of
+ * two (the ring's plain and vectored operations) that fail with EAGAIN
+ * instead of waiting (RWF_NOWAIT, which the file must support, else the
+ * ring's call would block the thread). Probed with empty reads, which take
+ * no frame.
  */
 static int uring_usable(uring *r, int fd) {
-  uring_io empty = {{{NULL, 0}, {NULL, 0}}, 1};
-  int result;
-  return uring_run(r, fd, IORING_OP_READV, &empty, 1, 0, &result) == 0 && result == 0;
+  uring_io empty[2] = {{{{NULL, 0}, {NULL, 0}}, 1}, {{{NULL, 0}, {NULL, 0}}, 2}};
+  int results[2];
+  return uring_run(r, fd, IORING_OP_READV, empty, 2, 0, results) == 0 && results[0] == 0 && results[1] == 0;
 }
 
 /*
