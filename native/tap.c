@@ -7,7 +7,8 @@
  * MAX_BATCH frames into the device's receive buffer (one ArrayBuffer, made
  * at start() and reused: the callback copies what it keeps, and no memory
  * is allocated per wake-up) and calls JavaScript once through
- * napi_make_callback with (data: ArrayBuffer, lengths: Uint32Array, errno).
+ * napi_make_callback with (data: ArrayBuffer, lengths: Uint32Array, errno),
+ * lengths a view of one buffer of lengths, also made at start() and reused.
  * With a ring (uring.h; the default where the kernel allows io_uring) the
  * reads of a wake-up, and the writes of a write() call, go in batches of a
  * system call each rather than one per frame. If the ring itself fails, it
@@ -125,6 +126,8 @@ typedef struct device {
   int js_alive;                        /* the JS external still exists */
   uint8_t *scratch;                    /* the data of `scratch_buffer` */
   napi_ref scratch_buffer;             /* the receive ArrayBuffer, from start() */
+  napi_ref lengths_buffer;             /* MAX_BATCH lengths, made at start(): each wake-up's lengths are a view of it */
+  uint32_t *lengths_data;              /* the data of `lengths_buffer` */
   uint32_t lengths[MAX_BATCH];
   /* Writes gathered for one uring_writev() (with a ring), or the one being written (without). */
   uring *ring;                         /* NULL: a writev() per frame */
@@ -186,8 +189,10 @@ static void release_js(device *d) {
   if (d->on_writable) napi_delete_reference(d->env, d->on_writable);
   if (d->resource) napi_delete_reference(d->env, d->resource);
   if (d->scratch_buffer) napi_delete_reference(d->env, d->scratch_buffer);
-  d->scratch_buffer = NULL;
+  if (d->lengths_buffer) napi_delete_reference(d->env, d->lengths_buffer);
+  d->scratch_buffer = d->lengths_buffer = NULL;
   d->scratch = NULL;
+  d->lengths_data = NULL;
   if (d->async_context) napi_async_destroy(d->env, d->async_context);
   d->on_frames = d->on_writable = d->resource = NULL;
   d->async_context = NULL;
@@ -610,13 +615,13 @@ static void deliver(device *d, int count, int err) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(d->env, &scope) != napi_ok) return;
   napi_value fn, argv[3], lengths_buffer;
-  void *lengths = NULL;
   if (napi_get_reference_value(d->env, d->on_frames, &fn) == napi_ok && fn != NULL &&
       napi_get_reference_value(d->env, d->scratch_buffer, &argv[0]) == napi_ok && argv[0] != NULL &&
-      napi_create_arraybuffer(d->env, (size_t)count * 4, &lengths, &lengths_buffer) == napi_ok &&
+      napi_get_reference_value(d->env, d->lengths_buffer, &lengths_buffer) == napi_ok && lengths_buffer != NULL &&
       napi_create_typedarray(d->env, napi_uint32_array, (size_t)count, lengths_buffer, 0, &argv[1]) == napi_ok &&
       napi_create_int32(d->env, err, &argv[2]) == napi_ok) {
-    if (count) memcpy(lengths, d->lengths, (size_t)count * 4);
+    /* Into the one lengths buffer, not a new one per wake-up: a new ArrayBuffer is a malloc and a GC-tracked backing store each time. */
+    if (count) memcpy(d->lengths_data, d->lengths, (size_t)count * 4);
     call_js(d, fn, 3, argv);
   }
   napi_close_handle_scope(d->env, scope);
@@ -1038,9 +1043,10 @@ static int adopt_buffer(napi_env env, device *d, napi_value value) {
 
 /*
  * start(handle, onFrames[, buffer]): begins reading; onFrames(data, lengths,
- * errno), where data is the device's receive buffer: valid during the call
- * only (the next wake-up reads into it again, unless setBuffer gave the
- * device another). `buffer`: the ArrayBuffer to read into (at least
+ * errno), where data is the device's receive buffer and lengths a view of
+ * the device's lengths buffer: both valid during the call only (the next
+ * wake-up reads into them again, unless setBuffer gave the device another
+ * receive buffer). `buffer`: the ArrayBuffer to read into (at least
  * receiveBufferBytes bytes, e.g. WebAssembly memory); default: one of the
  * addon's.
  */
@@ -1060,6 +1066,9 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     CHECK(env, napi_create_arraybuffer(env, SCRATCH, &data, &argv[2]));
   }
   if (!adopt_buffer(env, d, argv[2])) return NULL;
+  napi_value lengths;
+  CHECK(env, napi_create_arraybuffer(env, MAX_BATCH * 4, (void **)&d->lengths_data, &lengths));
+  CHECK(env, napi_create_reference(env, lengths, 1, &d->lengths_buffer));
   CHECK(env, napi_create_reference(env, argv[1], 1, &d->on_frames));
   d->reading = 1;
   return rearm(env, d);

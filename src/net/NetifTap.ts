@@ -68,7 +68,7 @@ export interface TapAddon {
   /**
    * Reads from now on: `onFrames` gets the receive buffer, each frame's
    * length, and 0 or a hard errno; the frames lie one after the other from
-   * the buffer's start and are overwritten by the next wake-up's. `buffer`:
+   * the buffer's start and, like the lengths, are overwritten by the next wake-up's. `buffer`:
    * what to read into (at least `receiveBufferBytes`); default: the addon's own.
    */
   readonly start: (handle: Handle, onFrames: (data: ArrayBuffer, lengths: Uint32Array, errno: number) => void, buffer?: ArrayBuffer) => void
@@ -355,8 +355,9 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
         if (!inPlace) memory.set(new Uint8Array(data, 0, total))
         const frames = new Array<Uint8Array>(lengths.length)
         // A view made from the buffer costs about half of one made with `subarray` (measured).
-        const buffer = memory.buffer
-        let offset = memory.byteOffset
+        // In place, the frames lie from the start of `data` (the receive memory's buffer), whose `.buffer` getter is not cheap.
+        const buffer = inPlace ? data : memory.buffer
+        let offset = inPlace ? 0 : memory.byteOffset
         for (let i = 0; i < lengths.length; i++) {
           const length = lengths[i]!
           frames[i] = new Uint8Array(buffer, offset, length)
