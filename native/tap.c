@@ -794,6 +794,7 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload
   d->mtu = mtu_override >= 68 ? mtu_override : mtu;
   d->ring = ring ? uring_open() : NULL;
   if (d->ring != NULL && !uring_usable(d->ring, fd)) drop_ring(d);
+  if (d->ring != NULL) uring_register(d->ring, fd);
 
   napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload, js_ring, js_threaded;
   void *mac_data = NULL;
