@@ -126,8 +126,9 @@ static size_t uring_length(const uring_io *w) {
 
 /*
  * Runs io[0..count) (count <= URING_BATCH) on `fd`, readv()s or writev()s
- * as `opcode` says (read()s or write()s for those of one part), in order, without waiting for the device (RWF_NOWAIT),
- * in one system call when nothing interrupts it; `linked`: one that fails cancels the ones after it.
+ * as `opcode` says (read()s or write()s for those of one part), in order,
+ * without waiting for the device (RWF_NOWAIT), in one system call when
+ * nothing interrupts it; `linked`: one that fails cancels the ones after it.
  * results[i] is what io[i]'s call would have returned (a byte count or
  * -errno). Returns 0; or, when io_uring_enter() itself fails (not EINTR,
  * EAGAIN or EBUSY) and keeps failing, its errno: the ring is then broken.
