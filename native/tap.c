@@ -127,8 +127,7 @@ typedef struct device {
   uint8_t *scratch;                    /* the data of `scratch_buffer` */
   napi_ref scratch_buffer;             /* the receive ArrayBuffer, from start() */
   napi_ref lengths_buffer;             /* MAX_BATCH lengths, made at start(): each wake-up's lengths are a view of it */
-  uint32_t *lengths_data;              /* the data of `lengths_buffer` */
-  uint32_t lengths[MAX_BATCH];
+  uint32_t *lengths;                   /* the data of `lengths_buffer`, where a wake-up's reads note each frame's length */
   /* Writes gathered for one uring_writev() (with a ring), or the one being written (without). */
   uring *ring;                         /* NULL: a writev() per frame */
   unsigned gathered;
@@ -192,7 +191,7 @@ static void release_js(device *d) {
   if (d->lengths_buffer) napi_delete_reference(d->env, d->lengths_buffer);
   d->scratch_buffer = d->lengths_buffer = NULL;
   d->scratch = NULL;
-  d->lengths_data = NULL;
+  d->lengths = NULL;
   if (d->async_context) napi_async_destroy(d->env, d->async_context);
   d->on_frames = d->on_writable = d->resource = NULL;
   d->async_context = NULL;
@@ -620,8 +619,6 @@ static void deliver(device *d, int count, int err) {
       napi_get_reference_value(d->env, d->lengths_buffer, &lengths_buffer) == napi_ok && lengths_buffer != NULL &&
       napi_create_typedarray(d->env, napi_uint32_array, (size_t)count, lengths_buffer, 0, &argv[1]) == napi_ok &&
       napi_create_int32(d->env, err, &argv[2]) == napi_ok) {
-    /* Into the one lengths buffer, not a new one per wake-up: a new ArrayBuffer is a malloc and a GC-tracked backing store each time. */
-    if (count) memcpy(d->lengths_data, d->lengths, (size_t)count * 4);
     call_js(d, fn, 3, argv);
   }
   napi_close_handle_scope(d->env, scope);
@@ -1067,8 +1064,9 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     CHECK(env, napi_create_arraybuffer(env, SCRATCH, &data, &argv[2]));
   }
   if (!adopt_buffer(env, d, argv[2])) return NULL;
+  /* One lengths buffer, not one per wake-up: a new ArrayBuffer is a malloc and a GC-tracked backing store each time. */
   napi_value lengths;
-  CHECK(env, napi_create_arraybuffer(env, MAX_BATCH * 4, (void **)&d->lengths_data, &lengths));
+  CHECK(env, napi_create_arraybuffer(env, MAX_BATCH * 4, (void **)&d->lengths, &lengths));
   CHECK(env, napi_create_reference(env, lengths, 1, &d->lengths_buffer));
   CHECK(env, napi_create_reference(env, argv[1], 1, &d->on_frames));
   d->reading = 1;

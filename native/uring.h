@@ -139,11 +139,12 @@ static size_t uring_length(const uring_io *w) {
  */
 static int uring_run(uring *r, int fd, unsigned char opcode, const uring_io *io, unsigned count, int linked, int *results) {
   unsigned tail = *r->sq_tail;
+  const int fixed = fd == r->registered; /* named by its index in the ring's registered files */
   for (unsigned i = 0; i < count; i++) {
     unsigned index = (tail + i) & *r->sq_mask;
     struct io_uring_sqe *sqe = &r->sqes[index];
     memset(sqe, 0, sizeof *sqe);
-    sqe->fd = fd == r->registered ? 0 : fd;
+    sqe->fd = fixed ? 0 : fd;
     if (io[i].count == 1) {
       /* One part: a plain read or write, which spares the kernel importing an iovec (~3% of a receive's CPU). */
       sqe->opcode = opcode == IORING_OP_READV ? IORING_OP_READ : IORING_OP_WRITE;
@@ -155,7 +156,7 @@ static int uring_run(uring *r, int fd, unsigned char opcode, const uring_io *io,
       sqe->len = (unsigned)io[i].count;
     }
     sqe->off = (unsigned long long)-1; /* the file's own position: none for a TAP */
-    sqe->flags = (linked && i + 1 < count ? IOSQE_IO_LINK : 0) | (fd == r->registered ? IOSQE_FIXED_FILE : 0);
+    sqe->flags = (linked && i + 1 < count ? IOSQE_IO_LINK : 0) | (fixed ? IOSQE_FIXED_FILE : 0);
     sqe->rw_flags = RWF_NOWAIT; /* never wait for room or a frame: EAGAIN, as O_NONBLOCK gives read() */
     sqe->user_data = i;
     r->sq_array[index] = index;
