@@ -13,7 +13,11 @@
  * reads of a wake-up, and the writes of a write() call, go in batches of a
  * system call each rather than one per frame. If the ring itself fails, it
  * is closed and the device goes on with a system call per frame, keeping
- * the frames the ring read and writing those it did not.
+ * the frames the ring read and writing those it did not. On a TAP without
+ * the kernel's offload (frames no bigger than the MTU), where the kernel
+ * has multishot reads (Linux 6.7), a second ring receives instead
+ * (uring_rx.h): one read stays armed and a wake-up's one system call reads
+ * every frame waiting; if that ring fails, the device reads as above.
  * Send: write(handle, frames, start) writes an array of Uint8Array frames in
  * one call and stops at the first error (EAGAIN: waitWritable(handle, cb)
  * calls back once when the fd can take more). pause/resume stop and restart
@@ -83,7 +87,7 @@
 #include <poll.h>
 #include <time.h>
 
-#include "uring.h"
+#include "uring_rx.h"
 
 #define MAX_BATCH 64
 #define CHECKSUM_VERIFIED 0x80000000u  /* flag in a frame's length: its TCP/UDP checksum is known good */
@@ -96,6 +100,8 @@
  * reads) instead of 3, and bench/tcp received 10-20% slower.
  */
 #define SCRATCH (256 * 1024 + RING_READS * SLOT)
+#define RX_BUFFER (SCRATCH / URING_RX_BUFFERS) /* a multishot read's buffer: a wake-up's frames, one per buffer, fit SCRATCH */
+_Static_assert(URING_RX_BUFFERS <= MAX_BATCH, "a multishot read's frames must fit one batch's lengths");
 #define MAX_BUSY_POLL_US 1000          /* busyPoll's limit */
 #define STRING_OF(x) #x
 #define STRING(x) STRING_OF(x)         /* a macro's value as a string literal */
@@ -130,6 +136,7 @@ typedef struct device {
   uint32_t *lengths;                   /* the data of `lengths_buffer`, where a wake-up's reads note each frame's length */
   /* Writes gathered for one uring_writev() (with a ring), or the one being written (without). */
   uring *ring;                         /* NULL: a writev() per frame */
+  uring_rx *rx;                        /* reads through a multishot read (uring_rx.h), or NULL */
   unsigned gathered;
   uring_io writes[URING_BATCH];
   uint8_t headers[URING_BATCH][HEADER_ROOM];
@@ -224,6 +231,8 @@ static void close_device(device *d) {
   d->reading = 0;
   uv_poll_stop(d->poll);
   uv_close((uv_handle_t *)d->poll, on_poll_closed);
+  uring_rx_close(d->rx);
+  d->rx = NULL;
   close(d->fd);
   d->fd = -1;
   drop_ring(d);
@@ -610,6 +619,42 @@ static int drain_ring(device *d, size_t *used, int *err) {
   return count;
 }
 
+/* A wake-up's frames as a multishot read hands them over: copied one after the other into the receive buffer. */
+typedef struct batch {
+  device *d;
+  size_t used;
+  int count;
+} batch;
+
+static void take_frame(void *context, const uint8_t *frame, size_t n) {
+  batch *b = context;
+  memcpy(b->d->scratch + b->used, frame, n);
+  b->d->lengths[b->count++] = (uint32_t)n;
+  b->used += n;
+}
+
+/*
+ * drain() through the device's multishot read (uring_rx.h): one system
+ * call reads every frame waiting (up to URING_RX_BUFFERS, each shorter
+ * than RX_BUFFER bytes, so they all fit). If the ring fails, the frames it
+ * read are kept and it is closed; the next wake-up reads through the ring
+ * of plain reads, or without one. So it is too once a frame too big for
+ * its buffers came (the TAP's MTU was raised past RX_BUFFER after it was
+ * opened): that frame is dropped, as a NIC drops one bigger than its
+ * buffers, and the next ones are read whole.
+ */
+static int drain_multishot(device *d, size_t *used, int *err) {
+  batch b = {d, 0, 0};
+  int ring_failed = 0;
+  *err = uring_rx_run(d->rx, take_frame, &b, &ring_failed);
+  if (ring_failed != 0 || d->rx->cut) {
+    uring_rx_close(d->rx);
+    d->rx = NULL;
+  }
+  *used = b.used;
+  return b.count;
+}
+
 static void deliver(device *d, int count, int err) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(d->env, &scope) != napi_ok) return;
@@ -660,7 +705,7 @@ static int readable_now(const device *d) {
 /* Reads what the fd has (up to MAX_BATCH frames) and hands it to JavaScript; the count read, *err = 0 or a hard errno. */
 static int read_and_deliver(device *d, int *err) {
   size_t used;
-  int count = d->ring != NULL ? drain_ring(d, &used, err) : drain(d, &used, err);
+  int count = d->rx != NULL ? drain_multishot(d, &used, err) : d->ring != NULL ? drain_ring(d, &used, err) : drain(d, &used, err);
   if (count > 0 || *err) deliver(d, count, *err);
   return count;
 }
@@ -792,8 +837,14 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload
   d->ring = ring ? uring_open() : NULL;
   if (d->ring != NULL && !uring_usable(d->ring, fd)) drop_ring(d);
   if (d->ring != NULL) uring_register(d->ring, fd);
+  /*
+   * A TAP's frames, up to its MTU (and a VLAN tag), fit a multishot read's
+   * buffers; not with the kernel's offload, which hands over bigger ones,
+   * nor on a packet socket, which sees what arrives whatever its size.
+   */
+  if (d->ring != NULL && kind == KIND_TAP && offload != OFFLOAD_KERNEL && (size_t)d->mtu + 14 + 4 < RX_BUFFER) d->rx = uring_rx_open(fd, RX_BUFFER);
 
-  napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload, js_ring, js_threaded;
+  napi_value result, handle, resource, resource_name, js_name, js_mtu, js_mac, mac_buffer, js_offload, js_ring, js_multishot, js_threaded;
   void *mac_data = NULL;
   if (napi_create_object(env, &resource) != napi_ok ||
       napi_create_reference(env, resource, 1, &d->resource) != napi_ok ||
@@ -819,6 +870,8 @@ static napi_value make_device(napi_env env, int fd, enum kind kind, enum offload
   CHECK(env, napi_set_named_property(env, result, "offload", js_offload));
   CHECK(env, napi_get_boolean(env, d->ring != NULL, &js_ring));
   CHECK(env, napi_set_named_property(env, result, "ring", js_ring));
+  CHECK(env, napi_get_boolean(env, d->rx != NULL, &js_multishot));
+  CHECK(env, napi_set_named_property(env, result, "multishot", js_multishot));
   CHECK(env, napi_get_boolean(env, threaded, &js_threaded));
   CHECK(env, napi_set_named_property(env, result, "threaded", js_threaded));
   return result;

@@ -71,14 +71,15 @@ static void uring_close(uring *r) {
   free(r);
 }
 
-/* A ring for batches of up to URING_BATCH reads or writes, or NULL where io_uring is unavailable. */
-static uring *uring_open(void) {
+/* A ring of `entries` set up with `flags` (IORING_SETUP_*), or NULL where io_uring is unavailable or refuses them. */
+static uring *uring_open_with(unsigned entries, unsigned flags) {
   uring *r = calloc(1, sizeof *r);
   if (r == NULL) return NULL;
   struct io_uring_params p;
   memset(&p, 0, sizeof p);
+  p.flags = flags;
   r->registered = -1;
-  r->fd = (int)syscall(__NR_io_uring_setup, URING_BATCH, &p);
+  r->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
   if (r->fd < 0) {
     free(r);
     return NULL;
@@ -110,6 +111,9 @@ static uring *uring_open(void) {
   r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
   return r;
 }
+
+/* A ring for batches of up to URING_BATCH reads or writes, or NULL where io_uring is unavailable. */
+static uring *uring_open(void) { return uring_open_with(URING_BATCH, 0); }
 
 /* The bytes `w` moves when whole. */
 static size_t uring_length(const uring_io *w) {

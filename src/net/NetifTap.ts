@@ -54,6 +54,8 @@ interface OpenedDevice {
   readonly offload: boolean
   /** Frames are read and written in batches through an io_uring, a system call per batch (see `NetifTapOptions.ioUring`). */
   readonly ring: boolean
+  /** Frames are received through one multishot read of a second ring (a TAP without the kernel's offload, Linux 6.7): a system call per wake-up reads all that wait. */
+  readonly multishot: boolean
   /** The kernel handles the frames we write on a NAPI thread of its own (see `NetifTapOptions.threadedNapi`); false on a packet socket. */
   readonly threaded: boolean
 }
@@ -448,7 +450,7 @@ const makeDeviceNetif = (kind: "tap" | "packet", options: NetifTapOptions) =>
       return sendNow(sendable, 0, refused)
     }
     const writeBatch = (frames: ReadonlyArray<Uint8Array>) => Effect.suspend(() => writeNow(frames) ?? Effect.void)
-    yield* Effect.logDebug(`netif ${kind} ${device.name} open (max ${ETHERNET_HEADER + mtu}-byte frames, ${device.ring ? "batched through io_uring" : "a system call per frame"}${device.threaded ? ", the kernel's side on a NAPI thread" : ""})`)
+    yield* Effect.logDebug(`netif ${kind} ${device.name} open (max ${ETHERNET_HEADER + mtu}-byte frames, ${device.ring ? `batched through io_uring${device.multishot ? ", received by a multishot read" : ""}` : "a system call per frame"}${device.threaded ? ", the kernel's side on a NAPI thread" : ""})`)
     return Netif.of({
       mac,
       mtu,

@@ -13,7 +13,7 @@ import { join } from "node:path"
 import { Netif } from "../../../src/net/Netif.ts"
 import { layerTap, loadTapAddon } from "../../../src/net/NetifTap.ts"
 import type { TapAddon, TapOffload } from "../../../src/net/NetifTap.ts"
-import { ioUringAllowed, ip, kernelRxPackets, kernelSends, kernelSendsSpaced, kernelSkipReason, moveIntoNamespace, root, scratchNamespace, waitUntil } from "./netns.ts"
+import { ioUringAllowed, multishotReads, ip, kernelRxPackets, kernelSends, kernelSendsSpaced, kernelSkipReason, moveIntoNamespace, root, scratchNamespace, waitUntil } from "./netns.ts"
 import { BROADCAST, testFrame } from "./frames.ts"
 
 const reason = kernelSkipReason()
@@ -38,6 +38,8 @@ const openedTap = (ring: boolean, threaded: boolean, offload: TapOffload = false
       (d) => Effect.sync(() => addon.close(d.handle)),
     )
     expect(device.ring).toBe(ring && ioUringAllowed)
+    // The multishot read takes frames up to the MTU; the kernel's offload hands over bigger ones, read as before.
+    expect(device.multishot).toBe(device.ring && multishotReads && offload !== true)
     expect(device.threaded).toBe(threaded)
     yield* moveIntoNamespace(ns, ifname, "10.77.0.1/24")
     expect(napiOf(ns, ifname)).toEqual({ napi: threaded, threaded })
@@ -247,5 +249,47 @@ describe.skipIf(reason !== undefined)("tap.node addon, threaded NAPI (root)", ()
           expect(napiOf(ns, ifname)).toEqual({ napi: threaded, threaded })
         }).pipe(Effect.scoped, Effect.provide(layerTap({ name: ifname, offload })))
       }
+    }).pipe(Effect.scoped))
+})
+
+describe.skipIf(reason !== undefined || !ioUringAllowed || !multishotReads)("tap.node addon, receiving through a multishot read (root, Linux 6.7)", () => {
+  /** Each frame of each batch as [first payload byte, length]. */
+  const recordFrames = (addon: TapAddon, handle: Parameters<TapAddon["start"]>[0]) => {
+    const batches: Array<Array<readonly [number, number]>> = []
+    addon.start(handle, (data, lengths) => {
+      const bytes = new Uint8Array(data)
+      const batch: Array<readonly [number, number]> = []
+      for (let i = 0, offset = 0; i < lengths.length; offset += lengths[i]!, i++) batch.push([bytes[offset + 14]!, lengths[i]!])
+      batches.push(batch)
+    })
+    return batches
+  }
+
+  it.live("frames up to the MTU come whole and in order; more than its buffers hold take two wake-ups, none lost", () =>
+    Effect.gen(function* () {
+      const { addon, device, ns, ifname } = yield* openedTap(true, false)
+      expect(device.multishot).toBe(true)
+      const batches = recordFrames(addon, device.handle)
+      addon.pause(device.handle)
+      yield* kernelSends(ns, ifname, 100, 1514)
+      addon.resume(device.handle)
+      yield* waitUntil(() => batches.flat().length >= 100)
+      expect(batches.flat()).toEqual(Array.from({ length: 100 }, (_, i) => [i, 1514]))
+      expect(batches.length).toBeGreaterThan(1) // a read takes 64 frames at most, then is armed again
+    }).pipe(Effect.scoped))
+
+  it.live("a frame too big for its buffers (the MTU raised after open) is dropped; from then on frames are read whole without it", () =>
+    Effect.gen(function* () {
+      const { addon, device, ns, ifname } = yield* openedTap(true, false)
+      expect(device.multishot).toBe(true)
+      const batches = recordFrames(addon, device.handle)
+      yield* kernelSends(ns, ifname, 3)
+      yield* waitUntil(() => batches.flat().length >= 3)
+      ip("-n", ns, "link", "set", ifname, "mtu", "30000")
+      yield* kernelSends(ns, ifname, 1, 25_000)
+      yield* Effect.sleep("200 millis")
+      yield* kernelSends(ns, ifname, 3, 25_000)
+      yield* waitUntil(() => batches.flat().length >= 6)
+      expect(batches.flat()).toEqual([[0, 64], [1, 64], [2, 64], [0, 25_000], [1, 25_000], [2, 25_000]])
     }).pipe(Effect.scoped))
 })

@@ -87,24 +87,29 @@ export const moveIntoNamespace = (ns: string, tap: string, address: string) =>
 export const kernelRxPackets = (ns: string, ifname: string): number =>
   JSON.parse(ip("-n", ns, "-s", "-j", "link", "show", ifname))[0].stats64.rx.packets
 
-/** Python that sends `count` frames of 64 bytes (EtherType 0x88b5, payload[0] = i) out of `ifname`, `gap` seconds apart (argv[3], default 0). */
+/**
+ * Python that sends `count` frames (EtherType 0x88b5, payload[0] = i) out
+ * of `ifname`, `gap` seconds apart (argv[3], default 0), each of `size`
+ * bytes (argv[4], default 64).
+ */
 const SENDER = `
 import socket, sys, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((sys.argv[1], 0))
 gap = float(sys.argv[3]) if len(sys.argv) > 3 else 0
+size = int(sys.argv[4]) if len(sys.argv) > 4 else 64
 for i in range(int(sys.argv[2])):
-    s.send(bytes.fromhex("ffffffffffff02000000cafe88b5") + bytes([i % 256]) + bytes(49))
+    s.send(bytes.fromhex("ffffffffffff02000000cafe88b5") + bytes([i % 256]) + bytes(size - 15))
     time.sleep(gap)
 `
 
 /** The `ip` arguments running SENDER in `ns`. */
-const senderArgs = (ns: string, ifname: string, count: number, gap = 0) =>
-  ["netns", "exec", ns, "python3", "-c", SENDER, ifname, String(count), String(gap)]
+const senderArgs = (ns: string, ifname: string, count: number, gap = 0, size = 64) =>
+  ["netns", "exec", ns, "python3", "-c", SENDER, ifname, String(count), String(gap), String(size)]
 
-/** The kernel in `ns` sends `count` broadcast test frames out of `ifname`. */
-export const kernelSends = (ns: string, ifname: string, count: number) =>
-  Effect.sync(() => execFileSync("ip", senderArgs(ns, ifname, count)))
+/** The kernel in `ns` sends `count` broadcast test frames of `size` bytes (default 64) out of `ifname`. */
+export const kernelSends = (ns: string, ifname: string, count: number, size?: number) =>
+  Effect.sync(() => execFileSync("ip", senderArgs(ns, ifname, count, 0, size)))
 
 /** As `kernelSends`, `gap` seconds apart, while this process goes on (its event loop runs meanwhile). */
 export const kernelSendsSpaced = (ns: string, ifname: string, count: number, gap: number) =>
@@ -113,6 +118,11 @@ export const kernelSendsSpaced = (ns: string, ifname: string, count: number, gap
 /** Whether this kernel lets us use io_uring (kernels before 6.6 have no switch and allow it). */
 export const ioUringAllowed = !existsSync("/proc/sys/kernel/io_uring_disabled") ||
   readFileSync("/proc/sys/kernel/io_uring_disabled", "utf8").trim() === "0"
+
+/** Whether this kernel has io_uring's multishot reads (Linux 6.7), with which the addon receives where it may. */
+export const multishotReads = ((release) => release[0]! > 6 || (release[0] === 6 && release[1]! >= 7))(
+  readFileSync("/proc/sys/kernel/osrelease", "utf8").split(".").map((part) => parseInt(part, 10)),
+)
 
 /** Polls `done` every 20 ms, for at most `ms`. */
 export const waitUntil = (done: () => boolean, ms = 3000) =>
